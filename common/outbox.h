@@ -1,0 +1,47 @@
+/* outbox.h - the transactional outbox and its relay.
+ *
+ * sp_outbox_emit() writes an event in the caller's transaction: it locks the
+ * subject's chain head, seals the event onto it and inserts it with a NOTIFY.
+ * The relay publishes unsent rows in commit order per subject with an
+ * idempotent producer, marks them sent after the broker acknowledged them,
+ * and sleeps on LISTEN between bursts. A crash between publish and mark
+ * republishes the same event (same id): consumers drop it in their inbox. */
+#ifndef SIMPKI_OUTBOX_H
+#define SIMPKI_OUTBOX_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "event.h"
+
+#define SP_OUTBOX_CHANNEL "simpki_outbox"
+
+/* producer: the service's name; its relay publishes only its own rows.
+ * A subject's events must all go to one topic: emitting a subject to a
+ * second topic is an error. */
+int sp_outbox_emit(PGconn *tx, const char *producer, const char *topic,
+                   sp_event *ev, char *errstr, size_t errlen);
+
+typedef struct sp_relay_conf {
+  const char *producer;    /* rows to publish */
+  const char *conninfo;    /* the relay keeps its own connection */
+  const char *bootstrap;
+  const char *kafka_extra; /* default SIMPKI_KAFKA_CONFIG */
+  int batch_size;          /* default 2000 */
+  int idle_wait_ms;        /* wait on NOTIFY at most this long; default 1000 */
+} sp_relay_conf;
+
+typedef struct sp_relay sp_relay;
+
+sp_relay *sp_relay_new(const sp_relay_conf *conf, char *errstr,
+                       size_t errlen);
+/* Publish everything unsent now; *published gets the count. */
+int sp_relay_drain(sp_relay *r, long *published, char *errstr, size_t errlen);
+/* Loop until sp_shutdown_requested() or *stop. */
+int sp_relay_run(sp_relay *r, volatile int *stop);
+/* The same loop on a thread of its own. */
+int sp_relay_start(sp_relay *r, char *errstr, size_t errlen);
+void sp_relay_stop(sp_relay *r);
+void sp_relay_destroy(sp_relay *r);
+
+#endif
