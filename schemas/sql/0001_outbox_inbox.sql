@@ -6,7 +6,7 @@ CREATE TABLE event_chain (
     subject      text PRIMARY KEY,
     topic        text NOT NULL,
     last_hash    char(64) NOT NULL,
-    event_count  bigint NOT NULL CHECK (event_count > 0)
+    event_count  bigint NOT NULL CHECK (event_count >= 0)
 );
 
 -- Events waiting for (or already through) the relay. payload holds the exact

@@ -1,0 +1,333 @@
+/* event.c - build, seal, serialize and parse the event envelope. */
+#include "event.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void sp_uuid4(char out[40]) {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1)
+    abort(); /* no randomness: ids would collide, better to stop */
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  snprintf(out, 40,
+           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x"
+           "%02x",
+           b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+           b[11], b[12], b[13], b[14], b[15]);
+}
+
+void sp_time_rfc3339(char out[40]) {
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  char date[24];
+  strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out, 40, "%.19s.%03dZ", date, (int)(ts.tv_nsec / 1000000));
+}
+
+void sp_sha256_hex(const void *buf, size_t len,
+                   char out[SP_EVENT_HASH_HEX + 1]) {
+  unsigned char md[32];
+  unsigned int mdlen = 0;
+  EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
+  for (int i = 0; i < 32; i++)
+    snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static int copy_attr(char *dst, size_t cap, const char *name, const char *v,
+                     int allow_empty, char *errstr, size_t errlen) {
+  if (!v || (!allow_empty && !*v)) {
+    snprintf(errstr, errlen, "event attribute \"%s\" is missing or empty",
+             name);
+    return -1;
+  }
+  size_t n = strlen(v);
+  if (n >= cap) {
+    snprintf(errstr, errlen, "event attribute \"%s\" is too long (%zu > %zu)",
+             name, n, cap - 1);
+    return -1;
+  }
+  memcpy(dst, v, n + 1);
+  return 0;
+}
+
+static int type_ok(const char *t) {
+  if (!*t)
+    return 0;
+  for (; *t; t++)
+    if (!(islower((unsigned char)*t) || isdigit((unsigned char)*t) ||
+          *t == '.' || *t == '_'))
+      return 0;
+  return 1;
+}
+
+static int hex64_ok(const char *h) {
+  size_t n = 0;
+  for (; h[n]; n++)
+    if (!isdigit((unsigned char)h[n]) && !(h[n] >= 'a' && h[n] <= 'f'))
+      return 0;
+  return n == SP_EVENT_HASH_HEX;
+}
+
+static int uuid_ok(const char *u) {
+  if (strlen(u) != 36)
+    return 0;
+  for (int i = 0; i < 36; i++) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (u[i] != '-')
+        return 0;
+    } else if (!isdigit((unsigned char)u[i]) && !(u[i] >= 'a' && u[i] <= 'f'))
+      return 0;
+  }
+  return 1;
+}
+
+/* RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM). */
+static int time_ok(const char *s) {
+  static const char *shape = "dddd-dd-ddTdd:dd:dd";
+  size_t i = 0;
+  for (; shape[i]; i++) {
+    if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+      return 0;
+  }
+  if (s[i] == '.') {
+    size_t start = ++i;
+    while (isdigit((unsigned char)s[i]))
+      i++;
+    if (i == start)
+      return 0;
+  }
+  if (s[i] == 'Z')
+    return s[i + 1] == '\0';
+  if ((s[i] == '+' || s[i] == '-') && isdigit((unsigned char)s[i + 1]) &&
+      isdigit((unsigned char)s[i + 2]) && s[i + 3] == ':' &&
+      isdigit((unsigned char)s[i + 4]) && isdigit((unsigned char)s[i + 5]))
+    return s[i + 6] == '\0';
+  return 0;
+}
+
+int sp_event_init(sp_event *ev, const char *source, const char *type,
+                  const char *subject, const char *partitionkey,
+                  const char *correlationid, json_t *data, char *errstr,
+                  size_t errlen) {
+  memset(ev, 0, sizeof *ev);
+  if (data && !json_is_object(data)) {
+    json_decref(data);
+    snprintf(errstr, errlen, "event data must be a JSON object");
+    return -1;
+  }
+  ev->data = data ? data : json_object();
+  if (copy_attr(ev->source, sizeof ev->source, "source", source, 0, errstr,
+                errlen) ||
+      copy_attr(ev->type, sizeof ev->type, "type", type, 0, errstr, errlen) ||
+      copy_attr(ev->subject, sizeof ev->subject, "subject", subject, 0, errstr,
+                errlen) ||
+      copy_attr(ev->partitionkey, sizeof ev->partitionkey, "partitionkey",
+                partitionkey ? partitionkey : subject, 0, errstr, errlen) ||
+      copy_attr(ev->correlationid, sizeof ev->correlationid, "correlationid",
+                correlationid ? correlationid : "", 1, errstr, errlen)) {
+    sp_event_clear(ev);
+    return -1;
+  }
+  if (!type_ok(ev->type)) {
+    snprintf(errstr, errlen,
+             "event type \"%s\" must be lower-case letters, digits, '.' and "
+             "'_'",
+             ev->type);
+    sp_event_clear(ev);
+    return -1;
+  }
+  sp_uuid4(ev->id);
+  sp_time_rfc3339(ev->time);
+  ev->schemaversion = 1;
+  return 0;
+}
+
+void sp_event_clear(sp_event *ev) {
+  json_decref(ev->data);
+  memset(ev, 0, sizeof *ev);
+}
+
+/* Every attribute in a stable order; the hash only when asked. */
+static json_t *to_json(const sp_event *ev, int with_hash) {
+  json_t *o = json_object();
+  json_object_set_new(o, "specversion", json_string(SP_EVENT_SPECVERSION));
+  json_object_set_new(o, "id", json_string(ev->id));
+  json_object_set_new(o, "source", json_string(ev->source));
+  json_object_set_new(o, "type", json_string(ev->type));
+  json_object_set_new(o, "time", json_string(ev->time));
+  json_object_set_new(o, "subject", json_string(ev->subject));
+  json_object_set_new(o, "datacontenttype", json_string("application/json"));
+  json_object_set_new(o, "partitionkey", json_string(ev->partitionkey));
+  json_object_set_new(o, "correlationid", json_string(ev->correlationid));
+  json_object_set_new(o, "schemaversion", json_integer(ev->schemaversion));
+  json_object_set_new(o, "prevhash", json_string(ev->prevhash));
+  if (with_hash)
+    json_object_set_new(o, "hash", json_string(ev->hash));
+  json_object_set(o, "data", ev->data);
+  return o;
+}
+
+char *sp_event_canonical(const sp_event *ev) {
+  json_t *o = to_json(ev, 0);
+  char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+  json_decref(o);
+  return s;
+}
+
+int sp_event_seal(sp_event *ev, const char *prevhash) {
+  if (!prevhash || !hex64_ok(prevhash))
+    return -1;
+  memcpy(ev->prevhash, prevhash, SP_EVENT_HASH_HEX + 1);
+  char *c = sp_event_canonical(ev);
+  if (!c)
+    return -1;
+  sp_sha256_hex(c, strlen(c), ev->hash);
+  free(c);
+  return 0;
+}
+
+int sp_event_hash_ok(const sp_event *ev) {
+  char *c = sp_event_canonical(ev);
+  if (!c)
+    return 0;
+  char h[SP_EVENT_HASH_HEX + 1];
+  sp_sha256_hex(c, strlen(c), h);
+  free(c);
+  return strcmp(h, ev->hash) == 0;
+}
+
+char *sp_event_serialize(const sp_event *ev, size_t *len) {
+  json_t *o = to_json(ev, 1);
+  char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  json_decref(o);
+  if (s && len)
+    *len = strlen(s);
+  return s;
+}
+
+static const char *const known_attrs[] = {
+    "specversion", "id",           "source",        "type",
+    "time",        "subject",      "datacontenttype", "partitionkey",
+    "correlationid", "schemaversion", "prevhash",   "hash",
+    "data",        NULL};
+
+static int get_str(json_t *o, const char *name, char *dst, size_t cap,
+                   int allow_empty, char *errstr, size_t errlen) {
+  json_t *v = json_object_get(o, name);
+  if (!v) {
+    snprintf(errstr, errlen, "event attribute \"%s\" is missing", name);
+    return -1;
+  }
+  if (!json_is_string(v)) {
+    snprintf(errstr, errlen, "event attribute \"%s\" must be a string", name);
+    return -1;
+  }
+  return copy_attr(dst, cap, name, json_string_value(v), allow_empty, errstr,
+                   errlen);
+}
+
+static int parse_fields(json_t *o, sp_event *ev, char *errstr,
+                        size_t errlen) {
+  const char *key;
+  json_t *val;
+  json_object_foreach(o, key, val) {
+    int known = 0;
+    for (int i = 0; known_attrs[i]; i++)
+      known |= !strcmp(key, known_attrs[i]);
+    if (!known) {
+      snprintf(errstr, errlen, "event attribute \"%.64s\" is not allowed",
+               key);
+      return -1;
+    }
+  }
+  char spec[8], ctype[32];
+  if (get_str(o, "specversion", spec, sizeof spec, 0, errstr, errlen))
+    return -1;
+  if (strcmp(spec, SP_EVENT_SPECVERSION)) {
+    snprintf(errstr, errlen, "event specversion must be \"1.0\", not \"%s\"",
+             spec);
+    return -1;
+  }
+  if (get_str(o, "id", ev->id, sizeof ev->id, 0, errstr, errlen) ||
+      get_str(o, "source", ev->source, sizeof ev->source, 0, errstr, errlen) ||
+      get_str(o, "type", ev->type, sizeof ev->type, 0, errstr, errlen) ||
+      get_str(o, "time", ev->time, sizeof ev->time, 0, errstr, errlen) ||
+      get_str(o, "subject", ev->subject, sizeof ev->subject, 0, errstr,
+              errlen) ||
+      get_str(o, "datacontenttype", ctype, sizeof ctype, 0, errstr, errlen) ||
+      get_str(o, "partitionkey", ev->partitionkey, sizeof ev->partitionkey, 0,
+              errstr, errlen) ||
+      get_str(o, "correlationid", ev->correlationid, sizeof ev->correlationid,
+              1, errstr, errlen) ||
+      get_str(o, "prevhash", ev->prevhash, sizeof ev->prevhash, 0, errstr,
+              errlen) ||
+      get_str(o, "hash", ev->hash, sizeof ev->hash, 0, errstr, errlen))
+    return -1;
+  if (!uuid_ok(ev->id)) {
+    snprintf(errstr, errlen, "event id \"%s\" is not a lower-case UUID",
+             ev->id);
+    return -1;
+  }
+  if (!type_ok(ev->type)) {
+    snprintf(errstr, errlen, "event type \"%s\" is malformed", ev->type);
+    return -1;
+  }
+  if (!time_ok(ev->time)) {
+    snprintf(errstr, errlen, "event time \"%s\" is not RFC 3339", ev->time);
+    return -1;
+  }
+  if (strcmp(ctype, "application/json")) {
+    snprintf(errstr, errlen,
+             "event datacontenttype must be \"application/json\"");
+    return -1;
+  }
+  if (!hex64_ok(ev->prevhash) || !hex64_ok(ev->hash)) {
+    snprintf(errstr, errlen,
+             "event prevhash and hash must be 64 lower-case hex digits");
+    return -1;
+  }
+  json_t *sv = json_object_get(o, "schemaversion");
+  if (!json_is_integer(sv) || json_integer_value(sv) < 1) {
+    snprintf(errstr, errlen,
+             "event attribute \"schemaversion\" must be an integer >= 1");
+    return -1;
+  }
+  ev->schemaversion = (long)json_integer_value(sv);
+  json_t *data = json_object_get(o, "data");
+  if (!json_is_object(data)) {
+    snprintf(errstr, errlen, "event attribute \"data\" must be an object");
+    return -1;
+  }
+  ev->data = json_incref(data);
+  return 0;
+}
+
+int sp_event_parse(const char *buf, size_t len, sp_event *ev, char *errstr,
+                   size_t errlen) {
+  memset(ev, 0, sizeof *ev);
+  json_error_t jerr;
+  json_t *o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+  if (!o) {
+    snprintf(errstr, errlen, "event is not valid JSON: %s (at byte %d)",
+             jerr.text, jerr.position);
+    return -1;
+  }
+  if (!json_is_object(o)) {
+    json_decref(o);
+    snprintf(errstr, errlen, "event must be a JSON object");
+    return -1;
+  }
+  int rc = parse_fields(o, ev, errstr, errlen);
+  json_decref(o);
+  if (rc)
+    sp_event_clear(ev);
+  return rc;
+}

@@ -1,0 +1,16 @@
+/* cmds.h - the command groups of simpkictl. Each takes argv[0] = the group
+ * name and returns the process exit code: 0 ok, 1 failed, 2 usage. */
+#ifndef SIMPKICTL_CMDS_H
+#define SIMPKICTL_CMDS_H
+
+#define SP_EXIT_OK 0
+#define SP_EXIT_FAIL 1
+#define SP_EXIT_USAGE 2
+
+int sp_cmd_db(int argc, char **argv);
+int sp_cmd_events(int argc, char **argv);
+
+/* True for "--help" / "-h". */
+int sp_is_help(const char *arg);
+
+#endif

@@ -1,0 +1,49 @@
+/* main.c - simpkictl: the operator's command-line tool. Only dispatches;
+ * each command group lives in its own cmd_*.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "log.h"
+
+static const struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} commands[] = {
+    {"db", sp_cmd_db, "database schema: migrate, status"},
+    {"events", sp_cmd_events, "read event topics: dump"},
+};
+
+int sp_is_help(const char *arg) {
+  return arg && (!strcmp(arg, "--help") || !strcmp(arg, "-h"));
+}
+
+static void usage(FILE *fp) {
+  fprintf(fp, "Usage: simpkictl [--help] COMMAND [ARGS...]\n\nCommands:\n");
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  fprintf(fp, "\nRun 'simpkictl COMMAND --help' for a command's usage.\n");
+}
+
+int main(int argc, char **argv) {
+  char err[256];
+  if (sp_log_init("simpkictl", err, sizeof(err)) != 0) {
+    fprintf(stderr, "simpkictl: %s\n", err);
+    return SP_EXIT_USAGE;
+  }
+  if (argc < 2) {
+    usage(stderr);
+    return SP_EXIT_USAGE;
+  }
+  if (sp_is_help(argv[1])) {
+    usage(stdout);
+    return SP_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    if (!strcmp(argv[1], commands[i].name))
+      return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "simpkictl: unknown command \"%s\"\n\n", argv[1]);
+  usage(stderr);
+  return SP_EXIT_USAGE;
+}
