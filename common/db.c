@@ -51,6 +51,7 @@ static void set_sqlstate(const char *s) {
 }
 
 const char *sp_db_last_sqlstate(void) { return last_sqlstate; }
+void sp_db_set_sqlstate(const char *state) { set_sqlstate(state); }
 
 /* Copy the first line of msg (libpq messages end in '\n' and may carry
  * DETAIL/HINT lines). */

@@ -34,6 +34,9 @@ PGresult *sp_db_query(PGconn *c, const char *sql, int nparams,
 long sp_db_exec(PGconn *c, const char *sql, int nparams,
                 const char *const *params, char *errstr, size_t errlen);
 const char *sp_db_last_sqlstate(void);
+/* Mark the failure a transaction function detected itself (e.g. "40001"
+ * for a conflict it found) so that sp_db_tx treats it like the server's. */
+void sp_db_set_sqlstate(const char *state);
 
 /* Return codes of a transaction function and of sp_db_tx. */
 #define SP_DB_OK 0

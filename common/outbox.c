@@ -29,7 +29,8 @@ int sp_outbox_emit(PGconn *tx, const char *producer, const char *topic,
       tx,
       "INSERT INTO event_chain AS c (subject, topic, last_hash, event_count) "
       "VALUES ($1, $2, $3, 0) ON CONFLICT (subject) DO UPDATE "
-      "SET event_count = c.event_count RETURNING topic, last_hash",
+      "SET event_count = c.event_count "
+      "RETURNING topic, last_hash, last_xid > pg_current_xact_id()",
       3, p1, errstr, errlen);
   if (!r)
     return -1;
@@ -38,6 +39,17 @@ int sp_outbox_emit(PGconn *tx, const char *producer, const char *topic,
              "subject %s belongs to topic %s; refusing to emit it on %s",
              ev->subject, PQgetvalue(r, 0, 0), topic);
     PQclear(r);
+    return -1;
+  }
+  /* The relay publishes in xid order, so a subject's events must come from
+   * increasing xids. An older transaction that reaches the subject after a
+   * newer one committed retries as a new (newer) transaction. */
+  if (PQgetvalue(r, 0, 2)[0] == 't') {
+    PQclear(r);
+    sp_db_set_sqlstate("40001");
+    snprintf(errstr, errlen,
+             "subject %s was written by a newer transaction; retry",
+             ev->subject);
     return -1;
   }
   int sealed = sp_event_seal(ev, PQgetvalue(r, 0, 1));
@@ -59,8 +71,8 @@ int sp_outbox_emit(PGconn *tx, const char *producer, const char *topic,
       "WITH o AS (INSERT INTO outbox (producer, topic, partition_key, "
       "event_id, event_type, subject, payload) VALUES ($1, $2, $3, $4, $5, "
       "$6, $7)), h AS (UPDATE event_chain SET last_hash = $8, "
-      "event_count = event_count + 1 WHERE subject = $6) "
-      "SELECT pg_notify($9, $1)",
+      "last_xid = pg_current_xact_id(), event_count = event_count + 1 "
+      "WHERE subject = $6) SELECT pg_notify($9, $1)",
       9, p2, errstr, errlen);
   free(payload);
   if (!r)
@@ -86,28 +98,38 @@ struct sp_relay {
   sp_metric *published;
   sp_metric *lag;
   sp_metric *failures;
-  struct relay_batch *batch; /* the round in flight, for delivery reports */
+  /* Rows in flight, oldest first, in a ring indexed by absolute counters:
+   * reading the next rows overlaps with the broker acknowledging the last
+   * ones, and the cursor moves over the acknowledged prefix only. */
+  struct relay_slot *ring;
+  long ring_cap, head, tail;
+  char fetch_xid[24], fetch_seq[24];   /* read up to here */
+  char cursor_xid[24], cursor_seq[24]; /* acknowledged and stored */
+  int cursor_loaded;
 };
 
-/* Per-message delivery outcome, indexed by the msg_opaque we hand over. */
-typedef struct relay_batch {
-  char *acked;
-  long pending;
-} relay_batch;
+enum { SLOT_IN_FLIGHT = 0, SLOT_ACKED = 1, SLOT_FAILED = 2 };
+
+typedef struct relay_slot {
+  char seq[24];
+  char xid[24];
+  char state;
+} relay_slot;
 
 static void relay_dr(rd_kafka_t *rk, const rd_kafka_message_t *m,
                      void *opaque) {
   (void)rk;
-  relay_batch *b = ((sp_relay *)opaque)->batch;
-  if (!b)
-    return;
+  sp_relay *r = opaque;
   long i = (long)(intptr_t)m->_private;
-  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
-    b->acked[i] = 1;
-  else
+  if (!r->ring || i < r->head || i >= r->tail)
+    return;
+  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    r->ring[i % r->ring_cap].state = SLOT_ACKED;
+  } else {
+    r->ring[i % r->ring_cap].state = SLOT_FAILED;
     sp_warn("relay delivery failed", "topic", rd_kafka_topic_name(m->rkt),
             "error", rd_kafka_err2str(m->err));
-  b->pending--;
+  }
 }
 
 static int relay_connect_kafka(sp_relay *r, char *errstr, size_t errlen) {
@@ -144,6 +166,8 @@ sp_relay *sp_relay_new(const sp_relay_conf *conf, char *errstr,
   r->kafka_extra = strdup(extra);
   r->batch_size = (int)batch;
   r->idle_wait_ms = (int)idle;
+  r->ring_cap = 4 * batch;
+  r->ring = calloc((size_t)r->ring_cap, sizeof *r->ring);
   char labels[160];
   snprintf(labels, sizeof labels, "producer=\"%s\"", conf->producer);
   r->published = sp_metrics_counter("simpki_outbox_published_total",
@@ -168,88 +192,153 @@ static int relay_listen(sp_relay *r, char *errstr, size_t errlen) {
   if (sp_db_exec(sp_db_conn(r->db), "LISTEN " SP_OUTBOX_CHANNEL, 0, NULL,
                  errstr, errlen) < 0)
     return -1;
+  /* One relay per producer publishes; a second instance stands by until
+   * the first one's session (and so its lock) ends. */
+  const char *p[] = {r->producer};
+  PGresult *res = sp_db_query(sp_db_conn(r->db),
+                              "SELECT pg_try_advisory_lock(hashtext('simpki "
+                              "relay ' || $1))",
+                              1, p, errstr, errlen);
+  if (!res)
+    return -1;
+  int leader = PQgetvalue(res, 0, 0)[0] == 't';
+  PQclear(res);
+  if (!leader) {
+    snprintf(errstr, errlen, "another relay publishes for %s; standing by",
+             r->producer);
+    return 1;
+  }
   r->listening = 1;
+  r->cursor_loaded = 0; /* re-read: another relay may have moved it */
   return 0;
 }
 
-/* One round: read up to batch_size unsent rows, publish, wait for the
- * broker's acknowledgements, mark the acknowledged ones sent. */
-static long relay_round(sp_relay *r, char *errstr, size_t errlen) {
-  PGconn *c = sp_db_conn(r->db);
-  char limit[16];
-  snprintf(limit, sizeof limit, "%d", r->batch_size);
-  const char *p[] = {r->producer, limit};
-  PGresult *res = sp_db_query(
-      c,
-      "SELECT seq, topic, partition_key, payload FROM outbox "
-      "WHERE producer = $1 AND sent_at IS NULL ORDER BY seq LIMIT $2",
-      2, p, errstr, errlen);
+static int relay_load_cursor(sp_relay *r, char *errstr, size_t errlen) {
+  const char *p[] = {r->producer};
+  PGresult *res = sp_db_query(sp_db_conn(r->db),
+                              "SELECT last_xid::text, last_seq FROM "
+                              "outbox_cursor WHERE producer = $1",
+                              1, p, errstr, errlen);
   if (!res)
     return -1;
-  long n = PQntuples(res);
-  if (n <= 0) {
-    PQclear(res);
-    sp_metric_set(r->lag, 0);
-    return 0;
+  int found = PQntuples(res) == 1;
+  snprintf(r->cursor_xid, sizeof r->cursor_xid, "%s",
+           found ? PQgetvalue(res, 0, 0) : "0");
+  snprintf(r->cursor_seq, sizeof r->cursor_seq, "%s",
+           found ? PQgetvalue(res, 0, 1) : "0");
+  PQclear(res);
+  memcpy(r->fetch_xid, r->cursor_xid, sizeof r->fetch_xid);
+  memcpy(r->fetch_seq, r->cursor_seq, sizeof r->fetch_seq);
+  r->cursor_loaded = 1;
+  return 0;
+}
+
+/* Read up to batch_size rows after the fetch position, from transactions
+ * that have all ended (so no row can later appear behind the cursor), and
+ * hand them to the producer. Returns the number of rows, or -1. */
+static long relay_fetch(sp_relay *r, char *errstr, size_t errlen) {
+  char limit[16];
+  snprintf(limit, sizeof limit, "%d", r->batch_size);
+  const char *p[] = {r->producer, r->fetch_xid, r->fetch_seq, limit};
+  PGconn *c = sp_db_conn(r->db);
+  /* The only good plan walks outbox_relay_order in order and stops at the
+   * limit; right after a burst of writes the statistics say the table is
+   * tiny and the planner would sort every pending row instead. */
+  if (sp_db_exec(c, "BEGIN", 0, NULL, errstr, errlen) < 0 ||
+      sp_db_exec(c, "SET LOCAL enable_sort = off", 0, NULL, errstr, errlen) < 0 ||
+      sp_db_exec(c, "SET LOCAL enable_bitmapscan = off", 0, NULL, errstr,
+                 errlen) < 0)
+    return -1;
+  PGresult *res = sp_db_query(
+      c,
+      "SELECT seq, xid::text AS xid_text, topic, partition_key, payload "
+      "FROM outbox "
+      "WHERE producer = $1 AND (xid, seq) > ($2::xid8, $3::bigint) "
+      "AND xid < pg_snapshot_xmin(pg_current_snapshot()) "
+      "ORDER BY xid, seq LIMIT $4",
+      4, p, errstr, errlen);
+  if (!res || sp_db_exec(c, "COMMIT", 0, NULL, errstr, errlen) < 0) {
+    char ignored[128];
+    if (res)
+      PQclear(res);
+    sp_db_exec(c, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
+    return -1;
   }
-  relay_batch b = {calloc((size_t)n, 1), n};
-  r->batch = &b;
-  rd_kafka_t *rk = r->rk;
+  int n = PQntuples(res);
   long produced = 0;
-  for (long i = 0; i < n; i++) {
-    if (sp_kafka_produce_event(rk, PQgetvalue(res, (int)i, 1),
-                               PQgetvalue(res, (int)i, 2),
-                               PQgetvalue(res, (int)i, 3),
-                               (size_t)PQgetlength(res, (int)i, 3),
-                               (void *)(intptr_t)i, errstr, errlen)) {
+  for (int i = 0; i < n; i++) {
+    relay_slot *slot = &r->ring[r->tail % r->ring_cap];
+    snprintf(slot->seq, sizeof slot->seq, "%s", PQgetvalue(res, i, 0));
+    snprintf(slot->xid, sizeof slot->xid, "%s", PQgetvalue(res, i, 1));
+    slot->state = SLOT_IN_FLIGHT;
+    long idx = r->tail++;
+    if (sp_kafka_produce_event(r->rk, PQgetvalue(res, i, 2),
+                               PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+                               (size_t)PQgetlength(res, i, 4),
+                               (void *)(intptr_t)idx, errstr, errlen)) {
+      slot->state = SLOT_FAILED;
       break;
     }
+    memcpy(r->fetch_xid, slot->xid, sizeof r->fetch_xid);
+    memcpy(r->fetch_seq, slot->seq, sizeof r->fetch_seq);
     produced++;
   }
-  b.pending -= n - produced;
-  while (b.pending > 0 && !sp_shutdown_requested() && !r->stop)
-    rd_kafka_poll(rk, 100);
-  /* On shutdown with messages still in flight, wait a bounded while. */
-  if (b.pending > 0)
-    rd_kafka_flush(rk, 5000);
-  r->batch = NULL;
-
-  /* Mark the acknowledged prefix only: a row after a failed one stays unsent
-   * so the next round republishes it after its predecessor. */
-  size_t cap = 16 + (size_t)n * 21;
-  char *arr = malloc(cap);
-  size_t len = 0;
-  long acked = 0;
-  arr[len++] = '{';
-  for (long i = 0; i < n && b.acked[i]; i++, acked++)
-    len += (size_t)snprintf(arr + len, cap - len, "%s%s", i ? "," : "",
-                            PQgetvalue(res, (int)i, 0));
-  arr[len++] = '}';
-  arr[len] = '\0';
   PQclear(res);
-  free(b.acked);
-  if (acked > 0) {
-    const char *mp[] = {arr};
-    if (sp_db_exec(c, "UPDATE outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])",
-                   1, mp, errstr, errlen) < 0) {
-      free(arr);
-      return -1;
-    }
-    sp_metric_add(r->published, (double)acked);
+  return produced < n ? -1 : produced;
+}
+
+/* Move past the acknowledged prefix; store the cursor when store is set. */
+static int relay_retire(sp_relay *r, int store, long *published,
+                        char *errstr, size_t errlen) {
+  long from = r->head;
+  while (r->head < r->tail && r->ring[r->head % r->ring_cap].state == SLOT_ACKED)
+    r->head++;
+  if (r->head > from) {
+    relay_slot *last = &r->ring[(r->head - 1) % r->ring_cap];
+    memcpy(r->cursor_xid, last->xid, sizeof r->cursor_xid);
+    memcpy(r->cursor_seq, last->seq, sizeof r->cursor_seq);
+    *published += r->head - from;
+    sp_metric_add(r->published, (double)(r->head - from));
   }
-  free(arr);
-  if (acked < n && !errstr[0])
-    snprintf(errstr, errlen, "%ld of %ld events not acknowledged",
-             n - acked, n);
-  return acked < n ? -1 : acked;
+  if (!store)
+    return 0;
+  const char *cp[] = {r->producer, r->cursor_xid, r->cursor_seq};
+  return sp_db_exec(sp_db_conn(r->db),
+                    "INSERT INTO outbox_cursor (producer, last_xid, last_seq) "
+                    "VALUES ($1, $2::xid8, $3::bigint) ON CONFLICT (producer) "
+                    "DO UPDATE SET last_xid = EXCLUDED.last_xid, last_seq = "
+                    "EXCLUDED.last_seq, updated_at = now() WHERE "
+                    "(outbox_cursor.last_xid, outbox_cursor.last_seq) < "
+                    "(EXCLUDED.last_xid, EXCLUDED.last_seq)",
+                    3, cp, errstr, errlen) < 0
+             ? -1
+             : 0;
+}
+
+/* After a failure: wait for what is in flight, keep the acknowledged
+ * prefix, and read again from there next time (after its predecessor). */
+static void relay_reset(sp_relay *r, long *published) {
+  char err[256];
+  for (int i = 0; i < 100 && r->head < r->tail; i++) {
+    rd_kafka_poll(r->rk, 100);
+    long open = 0;
+    for (long k = r->head; k < r->tail; k++)
+      open += r->ring[k % r->ring_cap].state == SLOT_IN_FLIGHT;
+    if (!open)
+      break;
+  }
+  relay_retire(r, 1, published, err, sizeof err);
+  r->head = r->tail;
+  memcpy(r->fetch_xid, r->cursor_xid, sizeof r->fetch_xid);
+  memcpy(r->fetch_seq, r->cursor_seq, sizeof r->fetch_seq);
 }
 
 static void relay_update_lag(sp_relay *r) {
   char err[256];
   const char *p[] = {r->producer};
   PGresult *res = sp_db_query(sp_db_conn(r->db),
-                              "SELECT count(*) FROM outbox WHERE producer = "
-                              "$1 AND sent_at IS NULL",
+                              "SELECT count(*) FROM outbox_pending WHERE "
+                              "producer = $1",
                               1, p, err, sizeof err);
   if (res) {
     sp_metric_set(r->lag, atof(PQgetvalue(res, 0, 0)));
@@ -260,21 +349,53 @@ static void relay_update_lag(sp_relay *r) {
 int sp_relay_drain(sp_relay *r, long *published, char *errstr,
                    size_t errlen) {
   *published = 0;
+  errstr[0] = '\0';
+  if (sp_db_ensure(r->db, errstr, errlen))
+    return -1;
+  if (!r->cursor_loaded && relay_load_cursor(r, errstr, errlen))
+    return -1;
+  int caught_up = 0;
+  long since_store = 0;
   for (;;) {
-    errstr[0] = '\0';
-    if (sp_db_ensure(r->db, errstr, errlen))
-      return -1;
-    long n = relay_round(r, errstr, errlen);
-    if (n < 0) {
-      sp_metric_add(r->failures, 1);
-      return -1;
+    int room = r->tail - r->head + r->batch_size <= r->ring_cap;
+    if (!caught_up && room && !sp_shutdown_requested() && !r->stop) {
+      long n = relay_fetch(r, errstr, errlen);
+      if (n < 0)
+        goto failed;
+      caught_up = n < r->batch_size;
     }
-    *published += n;
-    if (n < r->batch_size)
+    /* Wait only when there is nothing else to do. */
+    rd_kafka_poll(r->rk, (caught_up || !room) ? 20 : 0);
+    if (r->head < r->tail &&
+        r->ring[r->head % r->ring_cap].state == SLOT_FAILED) {
+      snprintf(errstr, errlen, "the broker refused event seq %s",
+               r->ring[r->head % r->ring_cap].seq);
+      goto failed;
+    }
+    long before = *published;
+    if (relay_retire(r, 0, published, errstr, errlen))
+      goto failed;
+    since_store += *published - before;
+    int idle = r->head == r->tail;
+    if (since_store > 0 && (idle || since_store >= r->batch_size)) {
+      if (relay_retire(r, 1, published, errstr, errlen))
+        goto failed;
+      since_store = 0;
+    }
+    if (idle && (caught_up || sp_shutdown_requested() || r->stop))
       return 0;
-    if (sp_shutdown_requested() || r->stop)
-      return 0;
+    if ((sp_shutdown_requested() || r->stop) && !idle) {
+      rd_kafka_flush(r->rk, 5000);
+      caught_up = 1;
+      if (r->head < r->tail &&
+          r->ring[(r->tail - 1) % r->ring_cap].state == SLOT_IN_FLIGHT)
+        goto failed;
+    }
   }
+failed:
+  sp_metric_add(r->failures, 1);
+  relay_reset(r, published);
+  return -1;
 }
 
 /* Sleep until a NOTIFY arrives on the relay's connection or timeout. */
@@ -310,6 +431,13 @@ int sp_relay_run(sp_relay *r, volatile int *stop) {
     int rc = (!r->listening || PQstatus(sp_db_conn(r->db)) != CONNECTION_OK)
                  ? relay_listen(r, err, sizeof err)
                  : 0;
+    if (rc == 1) { /* standby */
+      sp_debug("relay standing by", "producer", r->producer, "reason", err);
+      nanosleep(&(struct timespec){r->idle_wait_ms / 1000,
+                                   (r->idle_wait_ms % 1000) * 1000000L},
+                NULL);
+      continue;
+    }
     if (rc == 0)
       rc = sp_relay_drain(r, &n, err, sizeof err);
     if (rc != 0) {
@@ -380,6 +508,7 @@ void sp_relay_destroy(sp_relay *r) {
     rd_kafka_destroy(r->rk);
   }
   sp_db_close(r->db);
+  free(r->ring);
   free(r->producer);
   free(r->bootstrap);
   free(r->kafka_extra);

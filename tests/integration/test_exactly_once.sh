@@ -16,7 +16,7 @@ PRODUCER=$(sp_bin eo_producer)
 CONSUMER=$(sp_bin eo_consumer)
 LOGS=$SIMPKI_STACK_DIR/eo-logs
 mkdir -p "$LOGS"
-export EO_TOTAL=$TOTAL EO_TOPIC=$TOPIC EO_PACE_MS=${EO_PACE_MS:-2}
+export EO_TOTAL=$TOTAL EO_TOPIC=$TOPIC EO_PACE_MS=${EO_PACE_MS:-4}
 
 run=0
 start_producer() {
@@ -32,32 +32,47 @@ start_consumer() {
 }
 applied() { sp_psql "SELECT count(DISTINCT n) FROM eo_applied"; }
 
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# Producer kills every 0.3-1.5 s while it runs; consumer kills every 1-4 s,
+# and only once the current consumer has applied something, so every kill
+# interrupts real work rather than a group join.
 start_producer
 start_consumer
 producer_kills=0 consumer_kills=0 producer_done=0
+next_producer_kill=$(( $(now_ms) + 300 + RANDOM % 1200 ))
+next_consumer_kill=$(( $(now_ms) + 1000 + RANDOM % 3000 ))
+consumer_base=0
 t0=$SECONDS
 while [ $producer_done = 0 ] || [ $consumer_kills -lt $MIN_KILLS ]; do
   [ $((SECONDS - t0)) -lt 900 ] || sp_fail "gave up after 900 s (producer_done=$producer_done)"
-  sleep "0.$((RANDOM % 9 + 1))$((RANDOM % 10))"
+  sleep 0.1
   if [ $producer_done = 0 ] && ! kill -0 "$PRODUCER_PID" 2>/dev/null; then
-    if wait "$PRODUCER_PID"; then
-      if [ $producer_kills -ge $MIN_KILLS ]; then producer_done=1; continue; fi
+    wait "$PRODUCER_PID" || sp_fail "producer exited with an error (see $LOGS/producer.log)"
+    [ $producer_kills -ge $MIN_KILLS ] ||
       sp_fail "producer finished after only $producer_kills kills; raise EO_PACE_MS"
-    fi
-    sp_fail "producer exited with an error (see $LOGS/producer.log)"
+    producer_done=1
   fi
-  if [ $producer_done = 0 ] && [ $((RANDOM % 2)) = 0 ]; then
+  now=$(now_ms)
+  if [ $producer_done = 0 ] && [ "$now" -ge $next_producer_kill ]; then
     kill -KILL "$PRODUCER_PID" 2>/dev/null || true
     wait "$PRODUCER_PID" 2>/dev/null || true
     producer_kills=$((producer_kills + 1))
     start_producer
-  else
-    kill -KILL "$CONSUMER_PID" 2>/dev/null || true
-    wait "$CONSUMER_PID" 2>/dev/null || true
-    consumer_kills=$((consumer_kills + 1))
-    start_consumer
+    next_producer_kill=$(( now + 300 + RANDOM % 1200 ))
+    echo "producer killed ($producer_kills)" >&2
   fi
-  echo "killed producer $producer_kills x, consumer $consumer_kills x; applied $(applied)/$TOTAL" >&2
+  if [ "$now" -ge $next_consumer_kill ]; then
+    done_now=$(applied)
+    if [ "$done_now" -gt "$consumer_base" ] || [ "$done_now" = "$TOTAL" ]; then
+      kill -KILL "$CONSUMER_PID" 2>/dev/null || true
+      wait "$CONSUMER_PID" 2>/dev/null || true
+      consumer_kills=$((consumer_kills + 1))
+      consumer_base=$done_now
+      start_consumer
+      echo "consumer killed ($consumer_kills) at $done_now/$TOTAL applied" >&2
+    fi
+    next_consumer_kill=$(( now + 1000 + RANDOM % 3000 ))
+  fi
 done
 
 # Let the last consumer catch up, then stop it gracefully.
@@ -77,7 +92,7 @@ sp_assert_eq "$(sp_psql 'SELECT count(DISTINCT event_id) FROM eo_applied')" "$TO
 sp_assert_eq "$(sp_psql 'SELECT sum(amount) FROM eo_applied')" "$expected_sum" "sum applied"
 sp_assert_eq "$(sp_psql 'SELECT sum(total) FROM eo_account')" "$expected_sum" "sum per account"
 sp_assert_eq "$(sp_psql 'SELECT count(*) FROM eo_violations')" "0" "per-subject order violations"
-sp_assert_eq "$(sp_psql "SELECT count(*) FROM outbox WHERE sent_at IS NULL")" "0" "unsent outbox rows"
+sp_assert_eq "$(sp_psql "SELECT count(*) FROM outbox_pending")" "0" "unsent outbox rows"
 sp_assert_eq "$(sp_psql "SELECT count(*) FROM inbox WHERE consumer = 'eo-consumer'")" "$TOTAL" "inbox rows"
 
 # What is on the topic: every event, valid against its schema, in chain order

@@ -58,6 +58,24 @@ sp_assert_eq "$(cat "$scratch/notastack/file")" keep "a refused down/up left a f
 "$SP_STACK" --help | grep -q 'deploy/local/stack up DIR' || sp_fail "--help says nothing useful"
 "$SP_STACK" down "$scratch/never-existed" 2>/dev/null || sp_fail "down of a missing folder should succeed"
 
+sp_step "devbroker refuses bad input and writes nothing"
+devbroker=$(sp_bin devbroker) || sp_fail "devbroker not built"
+mkdir "$scratch/db"
+for args in "--brokers 0" "--brokers 33" "--brokers x" "--topic bad/name" "--topic ok:0" \
+	"--topic ok:x" "--frob" "stray"; do
+	rc=0
+	# shellcheck disable=SC2086
+	err=$("$devbroker" $args --bootstrap-file "$scratch/db/bs" --control "$scratch/db/ctl" 2>&1 >/dev/null) || rc=$?
+	sp_assert_eq "$rc" 2 "devbroker $args exit status"
+	[ -n "$err" ] || sp_fail "devbroker $args: no message"
+	[ -z "$(ls -A "$scratch/db")" ] || sp_fail "devbroker $args wrote files: $(ls -A "$scratch/db")"
+done
+expect_fail 'not a devbroker control FIFO' "$devbroker" ctl "$scratch/db/none" down 1
+mkfifo "$scratch/db/orphan"
+expect_fail 'no devbroker is listening' "$devbroker" ctl "$scratch/db/orphan" down 1
+expect_fail 'usage' "$devbroker" ctl "$scratch/db/orphan"
+rm -f "$scratch/db/orphan"
+
 sp_step "a part failing to start tears down the others"
 mkdir -p "$scratch/fakebin"
 printf '#!/bin/sh\necho "fake osmo-hlr refuses" >&2\nexit 1\n' >"$scratch/fakebin/osmo-hlr"
@@ -136,6 +154,19 @@ sp_wait_for 10 eval '[ "$(grep -c "\"result\":\"ok\"" "$A_DIR/logs/kafka.log")" 
 	sp_fail "no ack for a command written with echo"
 timeout 30 kcat -L -q -b "$SIMPKI_KAFKA_BOOTSTRAP" -t stack.made | grep -q 'with 2 partitions' ||
 	sp_fail "topic created through the FIFO is missing or has the wrong partition count"
+
+# Bad commands are refused with an error ack and change nothing.
+for bad in "create bad/name 1" "create stack.zero 0" "create stack.extra 1 2" "down 0" "up x" "frob"; do
+	if sp_broker_ctl "$A_DIR" $bad 2>/dev/null; then
+		sp_fail "devbroker accepted '$bad'"
+	fi
+	grep -qF "\"cmd\":\"$bad\",\"result\":\"error\"" "$A_DIR/logs/kafka.log" ||
+		sp_fail "no error ack for '$bad'"
+done
+topics=$(timeout 30 kcat -L -q -b "$SIMPKI_KAFKA_BOOTSTRAP")
+grep -qE 'stack\.zero|stack\.extra|bad' <<<"$topics" && sp_fail "a refused create made a topic"
+[ "$(grep -c '^ *broker [0-9]* at' <<<"$topics")" -eq 3 ] || sp_fail "cluster lost a broker: $topics"
+kcat_roundtrip "stack.after-bad"
 
 sp_step "two more stacks at the same time"
 A_ENV=$(env | grep '^SIMPKI_' | sort)

@@ -381,35 +381,44 @@ int main(int argc, char **argv) {
       if (db_parse_int(optarg, 1, DB_MAX_BROKERS, &brokers)) {
         fprintf(stderr, "devbroker: --brokers must be 1..%d\n",
                 DB_MAX_BROKERS);
-        return 2;
+        goto out_args;
       }
       break;
     case 't': {
-      char *colon = strrchr(optarg, ':');
+      /* Copied, so /proc/PID/cmdline keeps showing what was given. */
+      char *name = strdup(optarg), *colon;
       long parts = DB_DEFAULT_PARTITIONS;
       db_topic_arg *nt;
+      if (!name) {
+        fprintf(stderr, "devbroker: out of memory\n");
+        goto out_args;
+      }
+      colon = strrchr(name, ':');
       if (colon) {
         *colon = '\0';
         if (db_parse_int(colon + 1, 1, DB_MAX_PARTITIONS, &parts)) {
           fprintf(stderr, "devbroker: --topic %s: partitions must be 1..%d\n",
                   optarg, DB_MAX_PARTITIONS);
-          return 2;
+          free(name);
+          goto out_args;
         }
       }
-      if (!db_topic_name_ok(optarg)) {
+      if (!db_topic_name_ok(name)) {
         fprintf(stderr,
                 "devbroker: --topic '%s': bad name (use 1-249 of "
                 "[a-zA-Z0-9._-])\n",
                 optarg);
-        return 2;
+        free(name);
+        goto out_args;
       }
       nt = realloc(topics, sizeof(*topics) * (size_t)(ntopics + 1));
       if (!nt) {
         fprintf(stderr, "devbroker: out of memory\n");
-        return 1;
+        free(name);
+        goto out_args;
       }
       topics = nt;
-      topics[ntopics].name = optarg;
+      topics[ntopics].name = name;
       topics[ntopics].partitions = parts;
       ntopics++;
       break;
@@ -422,19 +431,17 @@ int main(int argc, char **argv) {
       break;
     case 'h':
       db_usage(stdout);
-      free(topics);
-      return 0;
+      rc = 0;
+      goto out_args;
     default:
       db_usage(stderr);
-      free(topics);
-      return 2;
+      goto out_args;
     }
   }
   if (optind < argc) {
     fprintf(stderr, "devbroker: unexpected argument '%s' (see --help)\n",
             argv[optind]);
-    free(topics);
-    return 2;
+    goto out_args;
   }
 
   /* Block the signals before librdkafka starts its threads, so they all
@@ -447,8 +454,7 @@ int main(int argc, char **argv) {
   sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
   if (sigfd < 0) {
     fprintf(stderr, "devbroker: signalfd: %s\n", strerror(errno));
-    free(topics);
-    return 1;
+    goto out_free;
   }
 
   conf = rd_kafka_conf_new();
@@ -457,14 +463,12 @@ int main(int argc, char **argv) {
                         sizeof(errstr)) != RD_KAFKA_CONF_OK) {
     fprintf(stderr, "devbroker: %s\n", errstr);
     rd_kafka_conf_destroy(conf);
-    free(topics);
-    return 1;
+    goto out_sig;
   }
   rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
   if (!rk) {
     fprintf(stderr, "devbroker: rd_kafka_new: %s\n", errstr);
-    free(topics);
-    return 1;
+    goto out_sig;
   }
   st.brokers = (int)brokers;
   st.mcluster = rd_kafka_mock_cluster_new(rk, st.brokers);
@@ -544,7 +548,16 @@ out_cluster:
   rd_kafka_mock_cluster_destroy(st.mcluster);
 out_rk:
   rd_kafka_destroy(rk);
+out_sig:
   close(sigfd);
+  goto out_free;
+out_args:
+  /* Option errors are usage errors. */
+  if (rc)
+    rc = 2;
+out_free:
+  for (i = 0; i < ntopics; i++)
+    free(topics[i].name);
   free(topics);
   return rc;
 }

@@ -68,8 +68,8 @@ static long unsent(sp_db *db) {
   char err[256];
   const char *p[] = {PRODUCER};
   PGresult *r = sp_db_query(sp_db_conn(db),
-                            "SELECT count(*) FROM outbox WHERE producer = $1 "
-                            "AND sent_at IS NULL",
+                            "SELECT count(*) FROM outbox_pending WHERE "
+                            "producer = $1",
                             1, p, err, sizeof err);
   if (!r)
     return -1;
