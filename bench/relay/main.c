@@ -2,8 +2,9 @@
  *
  * 1. writes N events to the outbox (1,000 per transaction) and times it;
  * 2. times the relay publishing them (sp_relay_drain);
- * 3. times a bare idempotent librdkafka producer sending the same payloads
- *    to another topic of the same broker (the reference);
+ * 3. times a bare idempotent librdkafka producer sending the same messages
+ *    (payload, key, content-type header) to another topic of the same
+ *    broker (the reference);
  * 4. times the consumer loop applying them through the inbox.
  * Ends with: RESULT name=relay ratio=<relay/bare> key=value... */
 #include <stdio.h>
@@ -154,6 +155,8 @@ int main(int argc, char **argv) {
                              RD_KAFKA_V_VALUE(PQgetvalue(res, i, 1),
                                               (size_t)PQgetlength(res, i, 1)),
                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_HEADER("content-type",
+                                               SP_EVENT_CONTENT_TYPE, -1),
                              RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
       rd_kafka_poll(rk, 10);
     rd_kafka_poll(rk, 0);
