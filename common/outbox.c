@@ -105,7 +105,7 @@ struct sp_relay {
   long ring_cap, head, tail;
   char fetch_xid[24], fetch_seq[24];   /* read up to here */
   char cursor_xid[24], cursor_seq[24]; /* acknowledged and stored */
-  int cursor_loaded;
+  int session_pid; /* backend whose session settings are applied */
 };
 
 enum { SLOT_IN_FLIGHT = 0, SLOT_ACKED = 1, SLOT_FAILED = 2 };
@@ -147,7 +147,7 @@ static int relay_connect_kafka(sp_relay *r, char *errstr, size_t errlen) {
 sp_relay *sp_relay_new(const sp_relay_conf *conf, char *errstr,
                        size_t errlen) {
   long batch = conf->batch_size, idle = conf->idle_wait_ms, wait_ms;
-  if (!batch && sp_config_long("SIMPKI_RELAY_BATCH", 0, 2000, 1, 100000,
+  if (!batch && sp_config_long("SIMPKI_RELAY_BATCH", 0, 10000, 1, 100000,
                                &batch, errstr, errlen))
     return NULL;
   if (!idle && sp_config_long("SIMPKI_RELAY_IDLE_MS", 0, 1000, 1, 600000,
@@ -209,7 +209,6 @@ static int relay_listen(sp_relay *r, char *errstr, size_t errlen) {
     return 1;
   }
   r->listening = 1;
-  r->cursor_loaded = 0; /* re-read: another relay may have moved it */
   return 0;
 }
 
@@ -229,43 +228,80 @@ static int relay_load_cursor(sp_relay *r, char *errstr, size_t errlen) {
   PQclear(res);
   memcpy(r->fetch_xid, r->cursor_xid, sizeof r->fetch_xid);
   memcpy(r->fetch_seq, r->cursor_seq, sizeof r->fetch_seq);
-  r->cursor_loaded = 1;
   return 0;
 }
 
-/* Read up to batch_size rows after the fetch position, from transactions
- * that have all ended (so no row can later appear behind the cursor), and
- * hand them to the producer. Returns the number of rows, or -1. */
-static long relay_fetch(sp_relay *r, char *errstr, size_t errlen) {
+/* The only good plan for the fetch walks outbox_relay_order in order and
+ * stops at the limit; right after a burst of writes the statistics say the
+ * table is tiny and the planner would sort every pending row instead. The
+ * relay's connection runs nothing else that needs a sort. */
+static int relay_session(sp_relay *r, char *errstr, size_t errlen) {
+  PGconn *c = sp_db_conn(r->db);
+  int pid = PQbackendPID(c);
+  if (pid == r->session_pid)
+    return 0;
+  if (sp_db_exec(c, "SET enable_sort = off", 0, NULL, errstr, errlen) < 0 ||
+      sp_db_exec(c, "SET enable_bitmapscan = off", 0, NULL, errstr,
+                 errlen) < 0)
+    return -1;
+  r->session_pid = pid;
+  return 0;
+}
+
+/* Ask (without waiting) for up to batch_size rows after the fetch position,
+ * from transactions that have all ended, so no row can later appear behind
+ * the cursor. The answer is read by relay_fetch_collect(), which lets the
+ * database work while the previous rows are being produced. */
+static int relay_fetch_send(sp_relay *r, char *errstr, size_t errlen) {
   char limit[16];
   snprintf(limit, sizeof limit, "%d", r->batch_size);
   const char *p[] = {r->producer, r->fetch_xid, r->fetch_seq, limit};
-  PGconn *c = sp_db_conn(r->db);
-  /* The only good plan walks outbox_relay_order in order and stops at the
-   * limit; right after a burst of writes the statistics say the table is
-   * tiny and the planner would sort every pending row instead. */
-  if (sp_db_exec(c, "BEGIN", 0, NULL, errstr, errlen) < 0 ||
-      sp_db_exec(c, "SET LOCAL enable_sort = off", 0, NULL, errstr, errlen) < 0 ||
-      sp_db_exec(c, "SET LOCAL enable_bitmapscan = off", 0, NULL, errstr,
-                 errlen) < 0)
-    return -1;
-  PGresult *res = sp_db_query(
-      c,
-      "SELECT seq, xid::text AS xid_text, topic, partition_key, payload "
-      "FROM outbox "
-      "WHERE producer = $1 AND (xid, seq) > ($2::xid8, $3::bigint) "
-      "AND xid < pg_snapshot_xmin(pg_current_snapshot()) "
-      "ORDER BY xid, seq LIMIT $4",
-      4, p, errstr, errlen);
-  if (!res || sp_db_exec(c, "COMMIT", 0, NULL, errstr, errlen) < 0) {
-    char ignored[128];
-    if (res)
-      PQclear(res);
-    sp_db_exec(c, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
+  if (!PQsendQueryParams(
+          sp_db_conn(r->db),
+          "SELECT seq, xid::text AS xid_text, topic, partition_key, payload "
+          "FROM outbox "
+          "WHERE producer = $1 AND (xid, seq) > ($2::xid8, $3::bigint) "
+          "AND xid < pg_snapshot_xmin(pg_current_snapshot()) "
+          "ORDER BY xid, seq LIMIT $4",
+          4, NULL, p, NULL, NULL, 0)) {
+    snprintf(errstr, errlen, "cannot read the outbox: %.200s",
+             PQerrorMessage(sp_db_conn(r->db)));
     return -1;
   }
+  return 0;
+}
+
+/* Wait for the rows asked for and move the fetch position past them. */
+static PGresult *relay_fetch_collect(sp_relay *r, char *errstr,
+                                     size_t errlen) {
+  PGresult *res, *last = NULL;
+  while ((res = PQgetResult(sp_db_conn(r->db))) != NULL) {
+    if (last)
+      PQclear(last);
+    last = res;
+  }
+  if (!last || PQresultStatus(last) != PGRES_TUPLES_OK) {
+    snprintf(errstr, errlen, "cannot read the outbox: %.200s",
+             last ? PQresultErrorMessage(last)
+                  : PQerrorMessage(sp_db_conn(r->db)));
+    if (last)
+      PQclear(last);
+    return NULL;
+  }
+  int n = PQntuples(last);
+  if (n > 0) {
+    snprintf(r->fetch_seq, sizeof r->fetch_seq, "%s",
+             PQgetvalue(last, n - 1, 0));
+    snprintf(r->fetch_xid, sizeof r->fetch_xid, "%s",
+             PQgetvalue(last, n - 1, 1));
+  }
+  return last;
+}
+
+/* Hand fetched rows to the producer, each with its ring slot. */
+static int relay_produce(sp_relay *r, PGresult *res, char *errstr,
+                         size_t errlen) {
   int n = PQntuples(res);
-  long produced = 0;
   for (int i = 0; i < n; i++) {
     relay_slot *slot = &r->ring[r->tail % r->ring_cap];
     snprintf(slot->seq, sizeof slot->seq, "%s", PQgetvalue(res, i, 0));
@@ -277,14 +313,10 @@ static long relay_fetch(sp_relay *r, char *errstr, size_t errlen) {
                                (size_t)PQgetlength(res, i, 4),
                                (void *)(intptr_t)idx, errstr, errlen)) {
       slot->state = SLOT_FAILED;
-      break;
+      return -1;
     }
-    memcpy(r->fetch_xid, slot->xid, sizeof r->fetch_xid);
-    memcpy(r->fetch_seq, slot->seq, sizeof r->fetch_seq);
-    produced++;
   }
-  PQclear(res);
-  return produced < n ? -1 : produced;
+  return 0;
 }
 
 /* Move past the acknowledged prefix; store the cursor when store is set. */
@@ -350,49 +382,82 @@ int sp_relay_drain(sp_relay *r, long *published, char *errstr,
                    size_t errlen) {
   *published = 0;
   errstr[0] = '\0';
-  if (sp_db_ensure(r->db, errstr, errlen))
+  if (sp_db_ensure(r->db, errstr, errlen) || relay_session(r, errstr, errlen))
     return -1;
-  if (!r->cursor_loaded && relay_load_cursor(r, errstr, errlen))
+  /* Read the stored cursor every time: an operator may have moved it back
+   * to republish, or another relay instance moved it on. */
+  if (relay_load_cursor(r, errstr, errlen))
     return -1;
-  int caught_up = 0;
+  int caught_up = 0, asked = 0;
   long since_store = 0;
   for (;;) {
-    int room = r->tail - r->head + r->batch_size <= r->ring_cap;
-    if (!caught_up && room && !sp_shutdown_requested() && !r->stop) {
-      long n = relay_fetch(r, errstr, errlen);
-      if (n < 0)
+    int stopping = sp_shutdown_requested() || r->stop;
+    PGresult *rows = NULL;
+    long n = 0;
+    if (asked) {
+      asked = 0;
+      if (!(rows = relay_fetch_collect(r, errstr, errlen)))
         goto failed;
+      n = PQntuples(rows);
       caught_up = n < r->batch_size;
     }
+    /* The connection is free now: store the cursor when due. */
+    long before = *published;
+    if (relay_retire(r, 0, published, errstr, errlen))
+      goto failed_rows;
+    since_store += *published - before;
+    if (since_store > 0 &&
+        (r->head == r->tail || since_store >= r->batch_size)) {
+      if (relay_retire(r, 1, published, errstr, errlen))
+        goto failed_rows;
+      since_store = 0;
+    }
+    /* Ask for the next rows before producing these ones. */
+    if (!caught_up && !stopping &&
+        r->tail - r->head + n + r->batch_size <= r->ring_cap) {
+      if (relay_fetch_send(r, errstr, errlen))
+        goto failed_rows;
+      asked = 1;
+    }
+    if (rows) {
+      int rc = relay_produce(r, rows, errstr, errlen);
+      PQclear(rows);
+      rows = NULL;
+      if (rc)
+        goto failed;
+    }
     /* Wait only when there is nothing else to do. */
-    rd_kafka_poll(r->rk, (caught_up || !room) ? 20 : 0);
+    rd_kafka_poll(r->rk, asked ? 0 : 20);
     if (r->head < r->tail &&
         r->ring[r->head % r->ring_cap].state == SLOT_FAILED) {
       snprintf(errstr, errlen, "the broker refused event seq %s",
                r->ring[r->head % r->ring_cap].seq);
       goto failed;
     }
-    long before = *published;
-    if (relay_retire(r, 0, published, errstr, errlen))
-      goto failed;
-    since_store += *published - before;
     int idle = r->head == r->tail;
-    if (since_store > 0 && (idle || since_store >= r->batch_size)) {
-      if (relay_retire(r, 1, published, errstr, errlen))
+    if (idle && !asked && (caught_up || stopping)) {
+      if (since_store > 0 && relay_retire(r, 1, published, errstr, errlen))
         goto failed;
-      since_store = 0;
-    }
-    if (idle && (caught_up || sp_shutdown_requested() || r->stop))
       return 0;
-    if ((sp_shutdown_requested() || r->stop) && !idle) {
+    }
+    if (stopping && !idle && !asked) {
       rd_kafka_flush(r->rk, 5000);
       caught_up = 1;
-      if (r->head < r->tail &&
-          r->ring[(r->tail - 1) % r->ring_cap].state == SLOT_IN_FLIGHT)
+      if (r->ring[(r->tail - 1) % r->ring_cap].state == SLOT_IN_FLIGHT)
         goto failed;
     }
+    continue;
+  failed_rows:
+    if (rows)
+      PQclear(rows);
+    goto failed;
   }
 failed:
+  if (asked) { /* drop the answer still on the wire */
+    PGresult *res;
+    while ((res = PQgetResult(sp_db_conn(r->db))) != NULL)
+      PQclear(res);
+  }
   sp_metric_add(r->failures, 1);
   relay_reset(r, published);
   return -1;

@@ -27,7 +27,7 @@ typedef struct sp_relay_conf {
   const char *conninfo;    /* the relay keeps its own connection */
   const char *bootstrap;
   const char *kafka_extra; /* default SIMPKI_KAFKA_CONFIG */
-  int batch_size;          /* default 2000 */
+  int batch_size;          /* default SIMPKI_RELAY_BATCH or 10000 */
   int idle_wait_ms;        /* wait on NOTIFY at most this long; default 1000 */
 } sp_relay_conf;
 

@@ -19,6 +19,7 @@
 #include "outbox.h"
 
 #define PRODUCER "bench-relay"
+#define ROUNDS 3
 
 static double now_s(void) {
   struct timespec ts;
@@ -96,7 +97,7 @@ int main(int argc, char **argv) {
   /* A relay runs for months: warm it (producer id, topic metadata) with one
    * event before timing, as the bare producer is warmed below. */
   sp_relay_conf rc = {.producer = PRODUCER, .conninfo = url,
-                      .bootstrap = bootstrap, .batch_size = 10000};
+                      .bootstrap = bootstrap};
   sp_relay *relay = sp_relay_new(&rc, err, sizeof err);
   if (!relay)
     die("relay", err);
@@ -116,13 +117,34 @@ int main(int argc, char **argv) {
   printf("outbox write : %ld events in %.2f s = %.0f events/s\n", total,
          write_s, total / write_s);
 
-  t = now_s();
-  if (sp_relay_drain(relay, &published, err, sizeof err) || published != total)
-    die("relay drain", err[0] ? err : "not everything was published");
-  double relay_s = now_s() - t;
+  /* Best of ROUNDS for both sides: the machine is shared and noisy. Each
+   * relay round rewinds the cursor to just after the warm-up event. */
+  PGresult *warm_pos = sp_db_query(
+      sp_db_conn(db), "SELECT last_xid::text, last_seq FROM outbox_cursor "
+                      "WHERE producer = $1",
+      1, (const char *[]){PRODUCER}, err, sizeof err);
+  if (!warm_pos || PQntuples(warm_pos) != 1)
+    die("relay cursor", err);
+  double relay_s = 1e9;
+  for (int round = 0; round < ROUNDS; round++) {
+    const char *rp[] = {PRODUCER, PQgetvalue(warm_pos, 0, 0),
+                        PQgetvalue(warm_pos, 0, 1)};
+    if (sp_db_exec(sp_db_conn(db),
+                   "UPDATE outbox_cursor SET last_xid = $2::xid8, last_seq = "
+                   "$3::bigint WHERE producer = $1",
+                   3, rp, err, sizeof err) != 1)
+      die("relay rewind", err);
+    t = now_s();
+    if (sp_relay_drain(relay, &published, err, sizeof err) ||
+        published != total)
+      die("relay drain", err[0] ? err : "not everything was published");
+    double s = now_s() - t;
+    printf("relay        : %ld events in %.2f s = %.0f events/s\n", published,
+           s, total / s);
+    relay_s = s < relay_s ? s : relay_s;
+  }
+  PQclear(warm_pos);
   sp_relay_destroy(relay);
-  printf("relay        : %ld events in %.2f s = %.0f events/s\n", published,
-         relay_s, total / relay_s);
 
   /* The reference: the same payloads and keys, straight to the broker. */
   PGresult *res = sp_db_query(sp_db_conn(db),
@@ -146,29 +168,33 @@ int main(int argc, char **argv) {
   rd_kafka_flush(rk, 30000);
   if (delivered != 1)
     die("bare producer", "warm-up message not delivered");
-  delivered = 0;
-  t = now_s();
-  for (int i = 0; i < PQntuples(res); i++) {
-    const char *key = PQgetvalue(res, i, 0);
-    while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("bench.raw"),
-                             RD_KAFKA_V_KEY(key, strlen(key)),
-                             RD_KAFKA_V_VALUE(PQgetvalue(res, i, 1),
-                                              (size_t)PQgetlength(res, i, 1)),
-                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                             RD_KAFKA_V_HEADER("content-type",
-                                               SP_EVENT_CONTENT_TYPE, -1),
-                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-      rd_kafka_poll(rk, 10);
-    rd_kafka_poll(rk, 0);
+  double bare_s = 1e9;
+  for (int round = 0; round < ROUNDS; round++) {
+    delivered = 0;
+    t = now_s();
+    for (int i = 0; i < PQntuples(res); i++) {
+      const char *key = PQgetvalue(res, i, 0);
+      while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("bench.raw"),
+                               RD_KAFKA_V_KEY(key, strlen(key)),
+                               RD_KAFKA_V_VALUE(PQgetvalue(res, i, 1),
+                                                (size_t)PQgetlength(res, i, 1)),
+                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                               RD_KAFKA_V_HEADER("content-type",
+                                                 SP_EVENT_CONTENT_TYPE, -1),
+                               RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        rd_kafka_poll(rk, 10);
+      rd_kafka_poll(rk, 0);
+    }
+    rd_kafka_flush(rk, 60000);
+    double s = now_s() - t;
+    if (delivered != total)
+      die("bare producer", "not every message was delivered");
+    printf("bare producer: %ld events in %.2f s = %.0f events/s\n", delivered,
+           s, total / s);
+    bare_s = s < bare_s ? s : bare_s;
   }
-  rd_kafka_flush(rk, 60000);
-  double bare_s = now_s() - t;
   rd_kafka_destroy(rk);
   PQclear(res);
-  if (delivered != total)
-    die("bare producer", "not every message was delivered");
-  printf("bare producer: %ld events in %.2f s = %.0f events/s\n", delivered,
-         bare_s, total / bare_s);
 
   const char *topics[] = {"bench.relay", NULL};
   sp_consumer_conf cc = {.bootstrap = bootstrap, .group_id = "bench-inbox",
@@ -192,6 +218,7 @@ int main(int argc, char **argv) {
          applied - first, apply_s, (applied - first) / apply_s);
 
   double relay_eps = total / relay_s, bare_eps = total / bare_s;
+  printf("best of %d rounds each\n", ROUNDS);
   printf("RESULT name=relay ratio=%.2f events=%ld relay_eps=%.0f "
          "bare_producer_eps=%.0f outbox_write_eps=%.0f inbox_apply_eps=%.0f\n",
          relay_eps / bare_eps, total, relay_eps, bare_eps, total / write_s,
