@@ -104,16 +104,15 @@ sp_pg_up() {
 	url=postgresql://postgres@127.0.0.1:$port/simpki
 
 	ctl=$(sp_build_dir)/tools/simpkictl/simpkictl
-	if [ -x "$ctl" ]; then
-		sp_note "pg: migrating with $ctl db migrate"
-		if ! SIMPKI_DB_URL=$url "$ctl" db migrate >"$dir/logs/pg-migrate.log" 2>&1; then
-			sp_note "pg: simpkictl db migrate failed"
-			sp_log_tail "$dir/logs/pg-migrate.log"
-			return 1
-		fi
-	else
-		# TODO(lead): make this an error once simpkictl exists.
-		sp_warn "pg: $ctl not built: database simpki is NOT migrated"
+	if [ ! -x "$ctl" ]; then
+		sp_note "pg: $ctl is not built (build the project first): cannot migrate"
+		return 1
+	fi
+	sp_note "pg: migrating with $ctl db migrate"
+	if ! SIMPKI_DB_URL=$url "$ctl" db migrate >"$dir/logs/pg-migrate.log" 2>&1; then
+		sp_note "pg: simpkictl db migrate failed"
+		sp_log_tail "$dir/logs/pg-migrate.log"
+		return 1
 	fi
 
 	sp_export SIMPKI_DB_URL "$url"
