@@ -243,20 +243,33 @@ static void unlock_close(sp_db *db) {
   sp_db_close(db);
 }
 
-int sp_mig_run(const char *dir, const char *conninfo, long wait_ms) {
+/* Both commands start alike: read the folder, then reach the database. */
+static sp_db *open_with_files(const char *what, const char *dir,
+                              const char *conninfo, long wait_ms,
+                              sp_mig_file **files, size_t *nfiles) {
   char err[1024];
-  sp_mig_file *files = NULL;
-  size_t nfiles = 0;
-  if (load_dir(dir, &files, &nfiles, err, sizeof(err)) != 0) {
-    sp_error("migrate refused", "error", err, "dir", dir);
-    return 1;
+  *files = NULL;
+  *nfiles = 0;
+  if (load_dir(dir, files, nfiles, err, sizeof(err)) != 0) {
+    sp_error(what, "error", err, "dir", dir);
+    return NULL;
   }
   sp_db *db = sp_db_open(conninfo, wait_ms, err, sizeof(err));
   if (!db) {
-    sp_error("migrate failed", "error", err);
-    sp_mig_files_free(files, nfiles);
-    return 1;
+    sp_error(what, "error", err);
+    sp_mig_files_free(*files, *nfiles);
   }
+  return db;
+}
+
+int sp_mig_run(const char *dir, const char *conninfo, long wait_ms) {
+  char err[1024];
+  sp_mig_file *files;
+  size_t nfiles;
+  sp_db *db = open_with_files("migrate failed", dir, conninfo, wait_ms,
+                              &files, &nfiles);
+  if (!db)
+    return 1;
   int rc = 1;
   PGresult *applied_res = NULL;
   sp_mig_applied *applied = NULL;
@@ -323,18 +336,12 @@ out:
 
 int sp_mig_status(const char *dir, const char *conninfo, long wait_ms) {
   char err[1024];
-  sp_mig_file *files = NULL;
-  size_t nfiles = 0;
-  if (load_dir(dir, &files, &nfiles, err, sizeof(err)) != 0) {
-    sp_error("status failed", "error", err, "dir", dir);
+  sp_mig_file *files;
+  size_t nfiles;
+  sp_db *db = open_with_files("status failed", dir, conninfo, wait_ms,
+                              &files, &nfiles);
+  if (!db)
     return 1;
-  }
-  sp_db *db = sp_db_open(conninfo, wait_ms, err, sizeof(err));
-  if (!db) {
-    sp_error("status failed", "error", err);
-    sp_mig_files_free(files, nfiles);
-    return 1;
-  }
   int rc = 1;
   PGresult *applied_res = NULL;
   sp_mig_applied *applied = NULL;
