@@ -1,9 +1,10 @@
 /* outbox.c - write events in the caller's transaction; relay them to Kafka.
  *
  * Order per subject holds because sp_outbox_emit() locks the subject's chain
- * head: two writers of one subject commit one after the other, so their seq
- * order is their commit order, and the relay publishes in seq order with an
- * idempotent producer (no reordering on retries). */
+ * head and refuses a writer older (by xid) than the subject's last one, so a
+ * subject's events are ordered alike by commit and by (xid, seq); the relay
+ * publishes in (xid, seq) order with an idempotent producer (no reordering
+ * on retries). */
 #include "outbox.h"
 
 #include <errno.h>
@@ -173,7 +174,7 @@ sp_relay *sp_relay_new(const sp_relay_conf *conf, char *errstr,
   r->published = sp_metrics_counter("simpki_outbox_published_total",
                                     "Events the relay published", labels);
   r->failures = sp_metrics_counter("simpki_outbox_relay_errors_total",
-                                   "Relay rounds that failed", labels);
+                                   "Relay drains that failed", labels);
   r->lag = sp_metrics_gauge("simpki_outbox_lag",
                             "Events written to the outbox and not yet "
                             "published",

@@ -2,10 +2,11 @@
  *
  * sp_outbox_emit() writes an event in the caller's transaction: it locks the
  * subject's chain head, seals the event onto it and inserts it with a NOTIFY.
- * The relay publishes unsent rows in commit order per subject with an
- * idempotent producer, marks them sent after the broker acknowledged them,
- * and sleeps on LISTEN between bursts. A crash between publish and mark
- * republishes the same event (same id): consumers drop it in their inbox. */
+ * The relay publishes rows of transactions that have all ended, in (xid,
+ * seq) order, with an idempotent producer; it moves its producer's cursor
+ * (outbox_cursor) past what the broker acknowledged and sleeps on LISTEN
+ * between bursts. A crash between publish and cursor store republishes the
+ * same events (same ids): consumers drop them in their inbox. */
 #ifndef SIMPKI_OUTBOX_H
 #define SIMPKI_OUTBOX_H
 
@@ -35,7 +36,7 @@ typedef struct sp_relay sp_relay;
 
 sp_relay *sp_relay_new(const sp_relay_conf *conf, char *errstr,
                        size_t errlen);
-/* Publish everything unsent now; *published gets the count. */
+/* Publish everything pending now; *published gets the count. */
 int sp_relay_drain(sp_relay *r, long *published, char *errstr, size_t errlen);
 /* Loop until sp_shutdown_requested() or *stop. */
 int sp_relay_run(sp_relay *r, volatile int *stop);
