@@ -1,0 +1,42 @@
+/* order.h - a BCYCP order document (B1): parse and check it.
+ *
+ * The document is the JSON BCYCP's officer signed; its exact bytes are what
+ * the CMS signature covers, so they are kept as received. The schema is
+ * schemas/documents/bcycp-order.json. */
+#ifndef OI_ORDER_H
+#define OI_ORDER_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "intake_error.h"
+
+#define OI_PILOT_MIN 5
+#define OI_PILOT_MAX 10
+#define OI_PILOT_DEFAULT 5
+
+typedef enum { OI_PROFILE_2G_COMP128, OI_PROFILE_USIM_MILENAGE } oi_profile;
+
+typedef struct oi_order {
+  char bcycp_ref[65];
+  char vendor_id[33];
+  char issued_on[11];   /* YYYY-MM-DD */
+  long quantity;
+  oi_profile profile;
+  int pilot_quantity;   /* 0: not given (default applies to new vendors) */
+  char contact_name[201];
+  char contact_email[201];
+  char contact_phone[16];/* canonical 84xxxxxxxxx */
+  json_t *document;     /* the parsed document, owned */
+} oi_order;
+
+/* Parse and check the document. max_quantity is the configured limit.
+ * Returns OI_OK, or OI_BAD_DOCUMENT / OI_BAD_QUANTITY / OI_BAD_PILOT with
+ * a reason naming the field in errstr; out is cleared on error. */
+oi_error oi_order_parse(const char *doc, size_t len, long max_quantity,
+                        oi_order *out, char *errstr, size_t errlen);
+void oi_order_clear(oi_order *o);
+
+const char *oi_profile_name(oi_profile p);
+
+#endif
