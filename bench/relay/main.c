@@ -202,15 +202,24 @@ int main(int argc, char **argv) {
   sp_consumer *c = sp_consumer_new(&cc, db, err, sizeof err);
   if (!c)
     die("consumer", err);
-  /* Start the clock at the first event, not at the group join. */
-  while (applied == 0)
+  /* Start the clock at the first event, not at the group join. A minute
+   * without progress means events were lost (e.g. the dev broker dropped
+   * them): fail rather than wait forever. */
+  double last_progress = now_s();
+  long seen = 0;
+  while (applied < total + 1) {
+    if (applied == 0)
+      t = now_s();
     if (sp_consumer_poll_once(c, 1000) < 0)
       die("consumer", "fatal error");
-  t = now_s();
-  long first = applied;
-  while (applied < total + 1)
-    if (sp_consumer_poll_once(c, 1000) < 0)
-      die("consumer", "fatal error");
+    if (applied != seen) {
+      seen = applied;
+      last_progress = now_s();
+    } else if (now_s() - last_progress > 60) {
+      die("consumer", "no event applied for 60 s; events are missing");
+    }
+  }
+  long first = 1;
   double apply_s = now_s() - t;
   sp_consumer_destroy(c);
   sp_db_close(db);

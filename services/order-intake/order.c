@@ -12,6 +12,17 @@ static const char *const known_fields[] = {
     "bcycp_ref", "issued_on", "vendor",  "quantity", "profile",
     "pilot_quantity", "contact", "note", NULL};
 
+int oi_vendor_id_ok(const char *s) {
+  size_t n = strlen(s);
+  if (n < 2 || n > 32 || !(isupper((unsigned char)s[0]) || isdigit((unsigned char)s[0])))
+    return 0;
+  for (; *s; s++)
+    if (!isupper((unsigned char)*s) && !isdigit((unsigned char)*s) &&
+        *s != '-' && *s != '_')
+      return 0;
+  return 1;
+}
+
 const char *oi_profile_name(oi_profile p) {
   return p == OI_PROFILE_2G_COMP128 ? "2g_comp128" : "usim_milenage";
 }
@@ -34,7 +45,7 @@ static int ref_ok(const char *s, size_t max) {
   return 1;
 }
 
-static int date_ok(const char *s) {
+int oi_date_ok(const char *s) {
   int y, m, d;
   char tail;
   if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
@@ -93,13 +104,14 @@ oi_error oi_order_parse(const char *doc, size_t len, long max_quantity,
                 "bcycp_ref is missing or malformed (3 to 64 letters, digits, "
                 "- _ . /)");
   if (text_field(d, "issued_on", o->issued_on, sizeof o->issued_on, 1) ||
-      !date_ok(o->issued_on))
+      !oi_date_ok(o->issued_on))
     return fail(o, OI_BAD_DOCUMENT, errstr, errlen,
                 "issued_on is missing or not a date (YYYY-MM-DD)");
   if (text_field(d, "vendor", o->vendor_id, sizeof o->vendor_id, 1) ||
-      !ref_ok(o->vendor_id, 32))
+      !oi_vendor_id_ok(o->vendor_id))
     return fail(o, OI_BAD_DOCUMENT, errstr, errlen,
-                "vendor is missing or not a vendor id");
+                "vendor is missing or not a vendor id (2 to 32 capital letters, "
+                "digits, - and _)");
   json_t *q = json_object_get(d, "quantity");
   if (!json_is_integer(q))
     return fail(o, OI_BAD_DOCUMENT, errstr, errlen,

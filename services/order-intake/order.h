@@ -38,5 +38,9 @@ oi_error oi_order_parse(const char *doc, size_t len, long max_quantity,
 void oi_order_clear(oi_order *o);
 
 const char *oi_profile_name(oi_profile p);
+/* A calendar date YYYY-MM-DD (years 2000-2999). */
+int oi_date_ok(const char *s);
+/* A vendor id: 2 to 32 of A-Z 0-9 - _, starting with a letter or digit. */
+int oi_vendor_id_ok(const char *s);
 
 #endif

@@ -82,7 +82,8 @@ static int parse_yes_no(const char *v, int *out) {
   return -1;
 }
 
-/* Check one person's values (already trimmed) and fill p. */
+/* Check one person's values (already trimmed) and fill p. An identity
+ * number is never echoed in a reason: reasons travel on the topics. */
 static oi_error person_fill(oi_person *p, const char *unit, int line,
                             const char *agency,
                             const char *name, const char *id,
@@ -104,9 +105,8 @@ static oi_error person_fill(oi_person *p, const char *unit, int line,
     digits &= isdigit((unsigned char)id[i]) != 0;
   if (!digits || (idlen != 12 && idlen != 9))
     return refuse(OI_BAD_FILE, errstr, errlen,
-                  "%s %d: id_number must be 12 digits (CCCD) or 9 (CMND), "
-                  "not \"%.20s\"",
-                  unit, line, id);
+                  "%s %d: id_number must be 12 digits (CCCD) or 9 (CMND)",
+                  unit, line);
   snprintf(p->agency, sizeof p->agency, "%s", agency);
   snprintf(p->full_name, sizeof p->full_name, "%s", name);
   snprintf(p->id_number, sizeof p->id_number, "%s", id);
@@ -133,8 +133,8 @@ static oi_error check_duplicates(const oi_notice *n, const char *units,
       const oi_person *a = &n->persons[i], *b = &n->persons[j];
       if (!strcmp(a->id_number, b->id_number))
         return refuse(OI_DUPLICATE, errstr, errlen,
-                      "%s %d and %d list the same person (id_number %s)",
-                      units, a->line, b->line, a->id_number);
+                      "%s %d and %d list the same person (same id_number)",
+                      units, a->line, b->line);
       if (a->msisdn[0] && !strcmp(a->msisdn, b->msisdn))
         return refuse(OI_DUPLICATE, errstr, errlen,
                       "%s %d and %d give the same msisdn %s", units, a->line,
@@ -182,8 +182,7 @@ static int csv_record(csv_reader *r, char **fields, int max, int *too_many) {
     for (;;) {
       if (r->p >= r->end) {
         if (quoted) {
-          free(f);
-          return -1;
+          goto bad_quote;
         }
         break;
       }
@@ -197,8 +196,7 @@ static int csv_record(csv_reader *r, char **fields, int max, int *too_many) {
             r->p++;
             quoted = 0;
             if (r->p < r->end && !strchr(",\r\n", *r->p)) {
-              free(f);
-              return -1;
+              goto bad_quote;
             }
             continue;
           }
@@ -211,8 +209,7 @@ static int csv_record(csv_reader *r, char **fields, int max, int *too_many) {
         if (c == ',' || c == '\r' || c == '\n')
           break;
         if (c == '"') {
-          free(f);
-          return -1;
+          goto bad_quote;
         }
         r->p++;
       }
@@ -236,6 +233,11 @@ static int csv_record(csv_reader *r, char **fields, int max, int *too_many) {
     if (r->p < r->end && *r->p == '\n')
       r->p++;
     return n;
+  bad_quote: /* give back what this record took */
+    free(f);
+    while (n > 0)
+      free(fields[--n]);
+    return -1;
   }
 }
 

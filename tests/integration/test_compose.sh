@@ -302,7 +302,7 @@ mutate "migrate runs something else" '^COMPOSE: migrate must run simpkictl db mi
   't = t.replace("[\"simpkictl\", \"db\", \"migrate\"]", "[\"simpkictl\", \"db\", \"status\"]", 1)'
 mutate "a slot collides when enabled" \
   '^COMPOSE: host port 8080/tcp is published by both order-intake and dashboard' \
-  't = t.replace("#   ports: [\"127.0.0.1:8081:8081\"]", "#   ports: [\"127.0.0.1:8080:8081\"]", 1)' --with-slots
+  't = t.replace("ports: [\"127.0.0.1:8081:8081\"]", "ports: [\"127.0.0.1:8080:8081\"]", 1)' --with-slots
 mutate "a slot depends on a missing service" \
   '^COMPOSE: service notifier depends on kafkaa, which does not exist' \
   'i = t.index("  # notifier:"); t = t[:i] + t[i:].replace("#     kafka: {", "#     kafkaa: {", 1)' --with-slots

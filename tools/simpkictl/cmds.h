@@ -9,6 +9,11 @@
 
 int sp_cmd_db(int argc, char **argv);
 int sp_cmd_events(int argc, char **argv);
+/* sig exits 0 passed, 1 failed, 2 indeterminate, 64 usage (cmd_sig.c). */
+int sp_cmd_sig(int argc, char **argv);
+int sp_cmd_order(int argc, char **argv);
+int sp_cmd_vendor(int argc, char **argv);
+int sp_cmd_registration(int argc, char **argv);
 
 /* True for "--help" / "-h". */
 int sp_is_help(const char *arg);

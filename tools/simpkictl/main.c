@@ -13,6 +13,11 @@ static const struct {
 } commands[] = {
     {"db", sp_cmd_db, "database schema: migrate, status"},
     {"events", sp_cmd_events, "read event topics: dump"},
+    {"sig", sp_cmd_sig, "signed documents: verify"},
+    {"order", sp_cmd_order, "BCYCP orders (B1): submit, show"},
+    {"vendor", sp_cmd_vendor, "SIM vendors and pilots (B2): add, pilot-pass..."},
+    {"registration", sp_cmd_registration,
+     "Cục CTS notices (A4): import"},
 };
 
 int sp_is_help(const char *arg) {
@@ -22,7 +27,7 @@ int sp_is_help(const char *arg) {
 static void usage(FILE *fp) {
   fprintf(fp, "Usage: simpkictl [--help] COMMAND [ARGS...]\n\nCommands:\n");
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-    fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(fp, "  %-13s %s\n", commands[i].name, commands[i].summary);
   fprintf(fp, "\nRun 'simpkictl COMMAND --help' for a command's usage.\n");
 }
 

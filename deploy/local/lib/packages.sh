@@ -7,7 +7,7 @@ SIMPKI_DEB_PACKAGES=(
 	check libsubunit-dev libmicrohttpd-dev libcurl4-openssl-dev
 	postgresql osmo-hlr
 	python3 python3-jsonschema python3-yaml
-	kcat curl
+	kcat curl openssl
 	clang libclang-rt-14-dev valgrind
 	procps iproute2 psmisc
 )

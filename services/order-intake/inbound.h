@@ -1,0 +1,18 @@
+/* inbound.h - BCYCP's automated submissions: events of type order.submitted
+ * on the inbound topic, data {"document": base64, "signature": base64},
+ * taken like an HTTP submission but inside the consumer's inbox
+ * transaction (so each is taken exactly once). */
+#ifndef OI_INBOUND_H
+#define OI_INBOUND_H
+
+#include "intake.h"
+#include "kafka.h"
+
+#define OI_TOPIC_INBOUND "bcycp.orders.inbound"
+
+/* The sp_event_handler; opaque is the const oi_conf *. */
+sp_handle_result oi_inbound_handle(PGconn *tx, const sp_event *ev,
+                                   void *opaque, char *errstr,
+                                   size_t errlen);
+
+#endif
