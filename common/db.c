@@ -266,9 +266,14 @@ long sp_db_exec(PGconn *c, const char *sql, int nparams,
   return n;
 }
 
+/* 23P01, an exclusion violation, is what a concurrent writer's commit
+ * causes when two transactions claim overlapping ranges (number allocation,
+ * vendor-exchange): the next attempt sees the winner's rows and picks
+ * others. Code that can cause one on its own input must check for the
+ * overlap first and refuse, or it would be retried until the budget ends. */
 static int sqlstate_transient(const char *s) {
   return strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0 ||
-         strncmp(s, "08", 2) == 0;
+         strcmp(s, "23P01") == 0 || strncmp(s, "08", 2) == 0;
 }
 
 /* Leave no transaction open on a live connection. */

@@ -1,7 +1,8 @@
 /* db.h - PostgreSQL access over libpq.
  *
  * Parameterized queries only. sp_db_tx() runs a function inside a
- * transaction and retries it on serialization failures, deadlocks and
+ * transaction and retries it on serialization failures, deadlocks,
+ * exclusion violations (two writers claiming overlapping ranges) and
  * dropped connections (reconnecting with backoff), so the function must only
  * touch the database: whatever it does may run more than once, and only the
  * committed run counts. */

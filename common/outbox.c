@@ -82,6 +82,19 @@ int sp_outbox_emit(PGconn *tx, const char *producer, const char *topic,
   return 0;
 }
 
+int sp_outbox_publish(PGconn *tx, const char *producer, const char *source,
+                      const char *topic, const char *type,
+                      const char *subject, const char *correlationid,
+                      json_t *data, char *errstr, size_t errlen) {
+  sp_event ev;
+  if (sp_event_init(&ev, source, type, subject, NULL, correlationid, data,
+                    errstr, errlen))
+    return -1;
+  int rc = sp_outbox_emit(tx, producer, topic, &ev, errstr, errlen);
+  sp_event_clear(&ev);
+  return rc;
+}
+
 /* ---- relay ---- */
 
 struct sp_relay {

@@ -22,6 +22,12 @@
  * second topic is an error. */
 int sp_outbox_emit(PGconn *tx, const char *producer, const char *topic,
                    sp_event *ev, char *errstr, size_t errlen);
+/* Build and emit in one call: a new event (see sp_event_init; data is
+ * stolen) from source, written by producer to topic. */
+int sp_outbox_publish(PGconn *tx, const char *producer, const char *source,
+                      const char *topic, const char *type,
+                      const char *subject, const char *correlationid,
+                      json_t *data, char *errstr, size_t errlen);
 
 typedef struct sp_relay_conf {
   const char *producer;    /* rows to publish */

@@ -27,7 +27,7 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void die(const char *what, const char *err) {
+__attribute__((noreturn)) static void die(const char *what, const char *err) {
   fprintf(stderr, "bench_relay: %s: %s\n", what, err);
   exit(1);
 }

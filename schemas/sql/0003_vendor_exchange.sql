@@ -35,6 +35,35 @@ CREATE TABLE batch_allocations (
     EXCLUDE USING gist (iccid_range WITH &&)
 );
 
+-- A range lies inside the block it names, of the right kind: a number
+-- outside the plan may belong to another MobiFone service. Blocks are never
+-- redefined once loaded, so checking at insert is enough.
+CREATE FUNCTION batch_allocation_in_blocks() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM numbering_blocks WHERE block_id = NEW.imsi_block
+                   AND kind = 'imsi' AND numbers @> NEW.imsi_range)
+       OR NOT EXISTS (SELECT 1 FROM numbering_blocks WHERE block_id = NEW.iccid_block
+                      AND kind = 'iccid' AND numbers @> NEW.iccid_range) THEN
+        RAISE EXCEPTION 'batch %: ranges % and % are not inside blocks % and %',
+            NEW.batch_id, NEW.imsi_range, NEW.iccid_range, NEW.imsi_block, NEW.iccid_block
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER batch_allocations_in_blocks BEFORE INSERT OR UPDATE ON batch_allocations
+    FOR EACH ROW EXECUTE FUNCTION batch_allocation_in_blocks();
+
+CREATE FUNCTION numbering_block_frozen() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'numbering block %: a loaded block is never redefined', OLD.block_id
+        USING ERRCODE = 'check_violation';
+END $$;
+CREATE TRIGGER numbering_blocks_frozen
+    BEFORE UPDATE OF block_id, kind, prefix, digits, first_number, last_number ON numbering_blocks
+    FOR EACH ROW EXECUTE FUNCTION numbering_block_frozen();
+
 -- The files exchanged with the vendor for a batch.
 CREATE TABLE batch_files (
     batch_id          text PRIMARY KEY REFERENCES batch_allocations,
@@ -60,10 +89,18 @@ CREATE TABLE vendor_output_files (
 -- ciphertext under the key-encryption key kek_id (nonce || ciphertext ||
 -- tag), with the IMSI as associated data. The life of a SIM after
 -- 'produced' belongs to hlr-provisioner and inventory.
+--
+-- A million-SIM file streams in here in one COPY, so the table carries only
+-- what lookups need (ICCID, IMSI) and cheap checks: ingest checks every
+-- digit, Luhn and pairing before a row is sent, and each SIM lies in its
+-- batch's ranges, which batch_allocations' exclusion constraints keep
+-- apart. A regular-expression CHECK or a foreign key here would run once
+-- per row and double the load time. A batch's SIMs are the ICCID range of
+-- its allocation: query them through the primary key.
 CREATE TABLE sims (
-    iccid         text PRIMARY KEY CHECK (iccid ~ '^89[0-9]{17,18}$'),
-    imsi          text NOT NULL UNIQUE CHECK (imsi ~ '^[0-9]{15}$'),
-    batch_id      text NOT NULL REFERENCES batch_allocations,
+    iccid         text PRIMARY KEY CHECK (length(iccid) IN (19, 20)),
+    imsi          text NOT NULL UNIQUE CHECK (length(imsi) = 15),
+    batch_id      text NOT NULL,
     pin1          text NOT NULL,
     puk1          text NOT NULL,
     pin2          text NOT NULL,
@@ -75,5 +112,3 @@ CREATE TABLE sims (
     state         text NOT NULL DEFAULT 'produced',
     created_at    timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX sims_by_batch ON sims (batch_id);
-CREATE INDEX sims_by_kek ON sims (kek_id);

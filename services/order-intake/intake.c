@@ -29,13 +29,8 @@ int oi_conf_load(oi_conf *conf, char *errstr, size_t errlen) {
 static int emit(PGconn *c, const char *topic, const char *type,
                 const char *subject, const char *correlation, json_t *data,
                 char *errstr, size_t errlen) {
-  sp_event ev;
-  if (sp_event_init(&ev, OI_SOURCE, type, subject, NULL, correlation, data,
-                    errstr, errlen))
-    return -1;
-  int rc = sp_outbox_emit(c, OI_PRODUCER, topic, &ev, errstr, errlen);
-  sp_event_clear(&ev);
-  return rc;
+  return sp_outbox_publish(c, OI_PRODUCER, OI_SOURCE, topic, type, subject,
+                           correlation, data, errstr, errlen);
 }
 
 /* A transaction's own refusal: remembered in *err, rolled back. */

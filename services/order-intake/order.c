@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "phone.h"
+#include "registration.h" /* oi_utf8_scrub */
 
 static const char *const known_fields[] = {
     "bcycp_ref", "issued_on", "vendor",  "quantity", "profile",
@@ -50,6 +51,10 @@ int oi_date_ok(const char *s) {
   char tail;
   if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
     return 0;
+  /* %2d alone also takes "+1" and " 1": the digits must all be there. */
+  for (int i = 0; i < 10; i++)
+    if (i == 4 || i == 7 ? s[i] != '-' : !isdigit((unsigned char)s[i]))
+      return 0;
   static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (y < 2000 || y > 2999 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
     return 0;
@@ -63,6 +68,8 @@ fail(oi_order *o, oi_error e, char *errstr, size_t errlen, const char *fmt,
   va_start(ap, fmt);
   vsnprintf(errstr, errlen, fmt, ap);
   va_end(ap);
+  if (errlen)
+    oi_utf8_scrub(errstr);
   oi_order_clear(o);
   return e;
 }

@@ -41,8 +41,8 @@ oi_error oi_vendor_next(oi_vendor_state from, oi_vendor_action action,
       {OI_VENDOR_PILOT_RUNNING, OI_VENDOR_FAIL_PILOT, OI_VENDOR_BLOCKED},
   };
   static const char *const why[] = {
-      [OI_VENDOR_SIGN_AGREEMENT] = "an agreement is recorded once, for a new "
-                                   "vendor",
+      [OI_VENDOR_SIGN_AGREEMENT] =
+          "an agreement is recorded once, for a new vendor",
       [OI_VENDOR_START_PILOT] = "a pilot starts after the agreement, once",
       [OI_VENDOR_PASS_PILOT] = "only a running pilot can be passed",
       [OI_VENDOR_FAIL_PILOT] = "only a running pilot can be failed",

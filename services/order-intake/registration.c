@@ -50,12 +50,22 @@ bad:
   return 0;
 }
 
+void oi_utf8_scrub(char *s) {
+  size_t len = strlen(s), off = 0, bad;
+  while (off < len && !oi_utf8_valid(s + off, len - off, &bad)) {
+    s[off + bad] = '?';
+    off += bad + 1;
+  }
+}
+
 __attribute__((format(printf, 4, 5))) static oi_error
 refuse(oi_error e, char *errstr, size_t errlen, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(errstr, errlen, fmt, ap);
   va_end(ap);
+  if (errlen)
+    oi_utf8_scrub(errstr);
   return e;
 }
 
@@ -453,6 +463,11 @@ oi_error oi_notice_parse_json(const char *buf, size_t len, oi_notice *out,
     if (strlen(agency) >= sizeof a || strlen(name) >= sizeof nm)
       e = refuse(OI_BAD_FILE, errstr, errlen,
                  "person %d: agency or full_name longer than 200 bytes", line);
+    else if (strlen(id) >= sizeof idn ||
+             (msisdn && strlen(msisdn) >= sizeof ms))
+      /* Cut to fit, "0901234567" + blanks + anything would pass. */
+      e = refuse(OI_BAD_FILE, errstr, errlen,
+                 "person %d: id_number or msisdn is too long", line);
     else
       e = person_fill(&out->persons[i], "person", line, a, nm, idn, ms,
                       json_is_true(wn), errstr, errlen);

@@ -43,5 +43,9 @@ void oi_notice_clear(oi_notice *n);
 
 /* 1 when buf is well-formed UTF-8 (no overlongs, no surrogates). */
 int oi_utf8_valid(const char *buf, size_t len, size_t *bad_offset);
+/* Replace each byte of s that is not part of well-formed UTF-8 by '?'. A
+ * reason quotes input cut to a length (or jansson's error text, which can
+ * hold half a character); it goes into JSON, which must be UTF-8. */
+void oi_utf8_scrub(char *s);
 
 #endif

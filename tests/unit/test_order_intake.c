@@ -51,6 +51,11 @@ static const struct {
      OI_BAD_DOCUMENT, "issued_on"},
     {"{\"bcycp_ref\":\"BCYCP-1\",\"issued_on\":\"2026-11-20\"}",
      OI_BAD_DOCUMENT, "vendor"},
+    /* sscanf's %2d took a sign or a blank (found by tests/fuzz/fuzz_order). */
+    {"{\"bcycp_ref\":\"BCYCP-1\",\"issued_on\":\"2026-+1-20\"}",
+     OI_BAD_DOCUMENT, "issued_on"},
+    {"{\"bcycp_ref\":\"BCYCP-1\",\"issued_on\":\" 2026-1-20\"}",
+     OI_BAD_DOCUMENT, "issued_on"},
     {"{\"bcycp_ref\":\"BCYCP-1\",\"issued_on\":\"2026-11-20\",\"vendor\":"
      "\"v1\"}",
      OI_BAD_DOCUMENT, "vendor"},
@@ -373,6 +378,17 @@ START_TEST(json_good_and_bad) {
        "\"agency\":\"A\",\"full_name\":\"C\",\"id_number\":\"040085000123\","
        "\"wants_new_number\":true}]}",
        "persons 1 and 2 list the same person"},
+      /* Values were cut to fit a buffer, then trimmed: a number followed
+       * by blanks and junk passed (found by tests/fuzz/fuzz_notice_json). */
+      {"{\"notice_ref\":\"CTS-1\",\"persons\":[{\"agency\":\"A\",\"full_name"
+       "\":\"B\",\"id_number\":\"040085000123\",\"msisdn\":\"0901234567"
+       "                                                     x\","
+       "\"wants_new_number\":false}]}",
+       "person 1: id_number or msisdn is too long"},
+      {"{\"notice_ref\":\"CTS-1\",\"persons\":[{\"agency\":\"A\",\"full_name"
+       "\":\"B\",\"id_number\":\"040085000123                    x\","
+       "\"wants_new_number\":true}]}",
+       "person 1: id_number or msisdn is too long"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     err[0] = '\0';
@@ -399,6 +415,59 @@ START_TEST(utf8_validation) {
 }
 END_TEST
 
+/* A reason quoting input cut at a byte count, or jansson's error text on
+ * an escape followed by a multi-byte character, held half a UTF-8
+ * character; the JSON body and the rejection event could then not be
+ * built (found by tests/fuzz: fuzz_order, fuzz_notice_csv/json). */
+#define X39 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define A_BREVE "\xc4\x83"
+START_TEST(reasons_are_utf8) {
+  static const char *const orders[] = {
+      "{\"bcycp_ref\":\"BCYCP-1\",\"contact\":{\"name\":\"L\xc3\xaa \\"
+      A_BREVE "n\"}}",
+      "{\"" X39 A_BREVE "\":1}",
+  };
+  for (size_t i = 0; i < sizeof orders / sizeof *orders; i++) {
+    oi_order o;
+    ck_assert_int_eq(oi_order_parse(orders[i], strlen(orders[i]), 1000, &o,
+                                    err, sizeof err),
+                     OI_BAD_DOCUMENT);
+    ck_assert_msg(oi_utf8_valid(err, strlen(err), NULL), "order %zu: %s", i,
+                  err);
+  }
+  static const char *const csvs[] = {
+      "agency,full_name,id_number,msisdn,wants_new_number," X39 A_BREVE "\n",
+      CSV_HEADER "A,B,001190000001,0901234567,xxxxxxxxxxxxxxxxxxx" A_BREVE
+                 "\n",
+      CSV_HEADER "A,B,001190000001," X39 A_BREVE ",no\n",
+  };
+  for (size_t i = 0; i < sizeof csvs / sizeof *csvs; i++) {
+    oi_notice n;
+    ck_assert_int_eq(oi_notice_parse_csv(csvs[i], strlen(csvs[i]), "CTS-1",
+                                         &n, err, sizeof err),
+                     OI_BAD_FILE);
+    ck_assert_msg(oi_utf8_valid(err, strlen(err), NULL), "csv %zu: %s", i,
+                  err);
+  }
+  static const char *const jsons[] = {
+      "{\"notice_ref\":\"CTS-1\",\"persons\":[{\"agency\":\"B\\" A_BREVE
+      "\"}]}",
+      "{\"notice_ref\":\"CTS-1\",\"persons\":[{\"" X39 A_BREVE "\":1}]}",
+  };
+  for (size_t i = 0; i < sizeof jsons / sizeof *jsons; i++) {
+    oi_notice n;
+    ck_assert_int_eq(oi_notice_parse_json(jsons[i], strlen(jsons[i]), &n, err,
+                                          sizeof err),
+                     OI_BAD_FILE);
+    ck_assert_msg(oi_utf8_valid(err, strlen(err), NULL), "json %zu: %s", i,
+                  err);
+  }
+  char bad[] = "ab\xc4\x83\xc4-\xe1\xbb";
+  oi_utf8_scrub(bad);
+  ck_assert_str_eq(bad, "ab\xc4\x83?-??");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("order_intake");
   TCase *tc = tcase_create("core");
@@ -414,6 +483,7 @@ int main(void) {
   tcase_add_test(tc, csv_nul_and_ref);
   tcase_add_test(tc, json_good_and_bad);
   tcase_add_test(tc, utf8_validation);
+  tcase_add_test(tc, reasons_are_utf8);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -54,11 +54,24 @@ START_TEST(refused_forms) {
 }
 END_TEST
 
+/* The reason quotes at most 40 bytes of the input, and never half a UTF-8
+ * character: it goes into JSON (found by tests/fuzz/fuzz_phone). */
+START_TEST(reason_cut_on_a_character) {
+  const char *in = "000000000000000000000000000000000000000\xc4\x83";
+  char out[SP_PHONE_LEN + 1];
+  ck_assert_int_eq(sp_phone_normalize_vn(in, out, err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "\"000000000000000000000000000000000000000\" ") !=
+                    NULL,
+                "got \"%s\"", err);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("phone");
   TCase *tc = tcase_create("normalize");
   tcase_add_test(tc, accepted_forms);
   tcase_add_test(tc, refused_forms);
+  tcase_add_test(tc, reason_cut_on_a_character);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -16,7 +16,10 @@ static void usage(FILE *fp) {
           "--signed-by WHO\n"
           "       simpkictl vendor pilot-pass ID --evidence TEXT\n"
           "       simpkictl vendor pilot-fail ID --reason TEXT\n"
-          "       simpkictl vendor show ID\n\n"
+          "       simpkictl vendor show ID\n"
+          "       simpkictl vendor input|ingest|simulate ...  (the vendor "
+          "files, B3/B4;\n"
+          "                 see simpkictl vendor input --help)\n\n"
           "The SIM vendor registry (B2). A vendor new to MobiFone needs a\n"
           "confidentiality agreement before BCYCP's order is taken; its first\n"
           "order then starts a pilot batch of 5-10 SIMs, and its production\n"
@@ -34,6 +37,8 @@ int sp_cmd_vendor(int argc, char **argv) {
     return argc < 2 ? SP_EXIT_USAGE : SP_EXIT_OK;
   }
   const char *sub = argv[1];
+  if (sp_is_vendor_files_command(sub))
+    return sp_cmd_vendor_files(argc, argv);
   static const struct option opts[] = {
       {"name", required_argument, NULL, 'n'},
       {"ref", required_argument, NULL, 'r'},

@@ -13,7 +13,12 @@ int sp_cmd_events(int argc, char **argv);
 int sp_cmd_sig(int argc, char **argv);
 int sp_cmd_order(int argc, char **argv);
 int sp_cmd_vendor(int argc, char **argv);
+/* vendor input|ingest|simulate (cmd_vendor_files.c). */
+int sp_cmd_vendor_files(int argc, char **argv);
+int sp_is_vendor_files_command(const char *sub);
 int sp_cmd_registration(int argc, char **argv);
+int sp_cmd_kek(int argc, char **argv);
+int sp_cmd_numbering(int argc, char **argv);
 
 /* True for "--help" / "-h". */
 int sp_is_help(const char *arg);

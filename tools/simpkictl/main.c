@@ -18,6 +18,9 @@ static const struct {
     {"vendor", sp_cmd_vendor, "SIM vendors and pilots (B2): add, pilot-pass..."},
     {"registration", sp_cmd_registration,
      "Cục CTS notices (A4): import"},
+    {"kek", sp_cmd_kek, "key-encryption keys of SIM keys: new, rotate, status"},
+    {"numbering", sp_cmd_numbering,
+     "IMSI/ICCID plan and batch ranges (B3): load, show, allocate"},
 };
 
 int sp_is_help(const char *arg) {
