@@ -183,6 +183,10 @@ sp_consumer *sp_consumer_new(const sp_consumer_conf *cc, sp_db *db,
       /* A dead member should hand its partitions over in seconds. */
       conf_set(conf, "session.timeout.ms", "10000", errstr, errlen) ||
       conf_set(conf, "heartbeat.interval.ms", "1000", errstr, errlen) ||
+      /* A topic its producer creates after we subscribed (sims before
+       * inventory's first event) is seen in seconds, not minutes. */
+      conf_set(conf, "topic.metadata.refresh.interval.ms", "10000", errstr,
+               errlen) ||
       sp_kafka_conf_apply(conf, extra, errstr, errlen) ||
       sp_kafka_conf_apply(conf, consumer_extra, errstr, errlen)) {
     rd_kafka_conf_destroy(conf);

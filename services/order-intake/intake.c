@@ -873,6 +873,63 @@ void oi_reject_notice(sp_db *db, const char *notice_ref, oi_error why,
   record_rejection(db, &r);
 }
 
+/* ---- B9: a connection ends its case ---- */
+
+oi_error oi_close_case_tx(PGconn *tx, const char *case_id, const char *iccid,
+                          const char *msisdn, int *closed, char *errstr,
+                          size_t errlen) {
+  *closed = 0;
+  const char *p[] = {case_id};
+  /* FOR UPDATE: two connections for one case (a redelivery racing a
+   * retry) must not both close it. */
+  PGresult *r = sp_db_query(
+      tx, "SELECT state, notice_id FROM connection_cases WHERE case_id = $1 "
+          "FOR UPDATE",
+      1, p, errstr, errlen);
+  if (!r)
+    return OI_INTERNAL;
+  if (PQntuples(r) == 0) {
+    PQclear(r);
+    snprintf(errstr, errlen, "connection case %s does not exist", case_id);
+    return OI_NOT_FOUND;
+  }
+  char state[32], notice_id[64];
+  snprintf(state, sizeof state, "%s", PQgetvalue(r, 0, 0));
+  snprintf(notice_id, sizeof notice_id, "%s", PQgetvalue(r, 0, 1));
+  PQclear(r);
+  if (strcmp(state, "connected") == 0)
+    return OI_OK; /* already closed by this or an earlier connection */
+  if (strcmp(state, "open") != 0) {
+    snprintf(errstr, errlen, "connection case %s is %s, not open", case_id,
+             state);
+    return OI_BAD_STATE;
+  }
+  /* A new-number case learns its number here. */
+  const char *u[] = {case_id, msisdn};
+  r = sp_db_query(
+      tx,
+      "UPDATE connection_cases SET state = 'connected', closed_at = now(), "
+      "msisdn = coalesce(msisdn, $2) WHERE case_id = $1 RETURNING "
+      "to_char(closed_at AT TIME ZONE 'UTC', "
+      "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+      2, u, errstr, errlen);
+  if (!r)
+    return OI_INTERNAL;
+  char closed_at[40];
+  snprintf(closed_at, sizeof closed_at, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  char subject[96];
+  snprintf(subject, sizeof subject, "case/%s", case_id);
+  json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:s}", "case_id", case_id,
+                           "notice_id", notice_id, "iccid", iccid, "msisdn",
+                           msisdn, "closed_at", closed_at);
+  if (emit(tx, OI_TOPIC_REGISTRATIONS, "case.closed", subject, notice_id, data,
+           errstr, errlen))
+    return OI_INTERNAL;
+  *closed = 1;
+  return OI_OK;
+}
+
 /* ---- read models ---- */
 
 static json_t *query_json(sp_db *db, const char *sql, const char *key,

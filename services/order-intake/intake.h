@@ -85,6 +85,15 @@ oi_error oi_import_notice(sp_db *db, const oi_notice *notice,
 void oi_reject_notice(sp_db *db, const char *notice_ref, oi_error why,
                       const char *reason, const char *via);
 
+/* B9: inventory connected iccid to msisdn for case_id, so the case is
+ * closed and its A5 deadline stops. Runs inside the caller's transaction and
+ * writes case.closed there; *closed is 1 only when this call closed it (a
+ * case already connected is OI_OK with *closed 0). OI_NOT_FOUND and
+ * OI_BAD_STATE write nothing; OI_INTERNAL means roll back and retry. */
+oi_error oi_close_case_tx(PGconn *tx, const char *case_id, const char *iccid,
+                          const char *msisdn, int *closed, char *errstr,
+                          size_t errlen);
+
 /* Read models: the order with its batches and timeline; a vendor. NULL with
  * OI_NOT_FOUND / OI_INTERNAL in *err. */
 json_t *oi_order_get(sp_db *db, const char *id_or_ref, oi_error *err,

@@ -18,7 +18,8 @@ static void usage(FILE *fp) {
           "%s,\nplans them into batches for connected vendors or pilots for "
           "new ones (B2),\nimports Cục CTS notices (A4), and publishes its "
           "events (orders, vendors,\nbatches, registrations) through the "
-          "outbox relay.\n\n"
+          "outbox relay.\nCloses a connection case when inventory connects its SIM "
+          "(sim.connected on %s).\n\n"
           "HTTP (SIMPKI_HTTP_ADDR:SIMPKI_HTTP_PORT, default 127.0.0.1:8081):\n"
           "  POST /v1/orders, GET /v1/orders/{id}, GET /v1/vendors/{id},\n"
           "  POST /v1/registrations?ref=REF, GET /healthz, GET /metrics\n\n"
@@ -27,7 +28,7 @@ static void usage(FILE *fp) {
           "SIMPKI_SIG_POOL_DIR, SIMPKI_ORDER_MAX_QUANTITY,\n"
           "SIMPKI_ORDER_MAX_BATCH, SIMPKI_HTTP_ADDR, SIMPKI_HTTP_PORT,\n"
           "SIMPKI_LOG_LEVEL (see README).\n",
-          OI_TOPIC_INBOUND);
+          OI_TOPIC_INBOUND, OI_TOPIC_SIMS);
 }
 
 static int health(void *opaque, char *detail, size_t len) {
@@ -74,7 +75,7 @@ int main(int argc, char **argv) {
   if (!(relay = sp_relay_new(&rconf, err, sizeof err)) ||
       sp_relay_start(relay, err, sizeof err))
     goto out_inbound;
-  const char *topics[] = {OI_TOPIC_INBOUND, NULL};
+  const char *topics[] = {OI_TOPIC_INBOUND, OI_TOPIC_SIMS, NULL};
   sp_consumer_conf cconf = {.bootstrap = env.bootstrap,
                             .group_id = "order-intake",
                             .topics = topics,

@@ -277,6 +277,53 @@ done
 sp_assert_eq "$(sp_psql "SELECT received_via FROM orders WHERE bcycp_ref = 'TOPIC-1'")" topic "order from the inbound topic"
 sp_assert_eq "$(sp_psql "SELECT payload::json->'data'->>'code' FROM outbox WHERE event_type = 'order.rejected' AND payload::json->'data'->>'received_via' = 'topic'")" bad_signature "tampered order from the topic"
 
+# B9: inventory's sim.connected closes the case it names (the topic sims).
+NEWCASE=$(sp_psql "SELECT case_id FROM connection_cases WHERE msisdn IS NULL AND state = 'open' ORDER BY case_id LIMIT 1")
+SWAPCASE=$(sp_psql "SELECT case_id FROM connection_cases WHERE msisdn = '84936000111'")
+[ -n "$NEWCASE" ] && [ -n "$SWAPCASE" ] || sp_fail "no open cases to close"
+connected() { # ICCID MSISDN [CASE]: one sim.connected event
+	local extra=${3:+, \"case_id\": \"$3\"}
+	"$FORGE" --type sim.connected --subject "sim/$1" \
+		--data "{\"iccid\": \"$1\", \"msisdn\": \"$2\", \"ctkv\": \"CTKV1\", \"swap\": false$extra}"
+}
+{
+	connected 8984010000000000011 84912000001 "$NEWCASE"
+	connected 8984010000000000029 84936000111 "$SWAPCASE"
+	connected 8984010000000000037 84912000002            # a walk-in: no case
+	connected 8984010000000000045 84912000003 CASE-2026-999999  # unknown case
+	connected 8984010000000000052 84912000004 "$NEWCASE"  # a second connection
+} >"$W/sims.jsonl"
+kcat -P -b "$SIMPKI_KAFKA_BOOTSTRAP" -t sims -l "$W/sims.jsonl"
+for _ in $(seq 300); do
+	[ "$(kcat -C -b "$SIMPKI_KAFKA_BOOTSTRAP" -t sims.dlq -e -q -f '%o\n' 2>/dev/null | wc -l)" -ge 1 ] &&
+		[ "$(sp_psql "SELECT count(*) FROM connection_cases WHERE state = 'connected'")" = 2 ] && break
+	sleep 0.1
+done
+sp_assert_eq "$(sp_psql "SELECT state || '|' || msisdn || '|' || (closed_at IS NOT NULL) FROM connection_cases WHERE case_id = '$NEWCASE'")" \
+	"connected|84912000001|true" "new-number case after sim.connected (learns its number)"
+sp_assert_eq "$(sp_psql "SELECT state FROM connection_cases WHERE case_id = '$SWAPCASE'")" connected "swap case after sim.connected"
+sp_assert_eq "$(sp_psql "SELECT count(*) FROM connection_cases WHERE state = 'connected'")" 2 "cases closed"
+sp_assert_eq "$(sp_psql "SELECT count(*) FROM outbox WHERE event_type = 'case.closed'")" 2 "one case.closed per closed case"
+sp_assert_eq "$(sp_psql "SELECT payload::json->'data'->>'iccid' FROM outbox WHERE event_type = 'case.closed' AND subject = 'case/$NEWCASE'")" \
+	8984010000000000011 "the first connection closes the case"
+kcat -C -b "$SIMPKI_KAFKA_BOOTSTRAP" -t sims.dlq -e -q -f '%h\n' >"$W/sims-dlq.txt"
+sp_assert_eq "$(wc -l <"$W/sims-dlq.txt")" 1 "dead-lettered sim.connected"
+grep -q 'connection case CASE-2026-999999 does not exist' "$W/sims-dlq.txt" || sp_fail "dead letter reason: $(cat "$W/sims-dlq.txt")"
+# The same events again (a redelivery): no case changes, no event repeats.
+kcat -P -b "$SIMPKI_KAFKA_BOOTSTRAP" -t sims -l "$W/sims.jsonl"
+connected 8984010000000000060 84912000005 >"$W/marker.jsonl"   # processed after the replay
+kcat -P -b "$SIMPKI_KAFKA_BOOTSTRAP" -t sims -l "$W/marker.jsonl"
+marker=$($PY -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["id"])' "$W/marker.jsonl")
+for _ in $(seq 300); do
+	[ "$(sp_psql "SELECT count(*) FROM inbox WHERE event_id = '$marker'")" = 1 ] && break
+	sleep 0.1
+done
+sp_assert_eq "$(sp_psql "SELECT count(*) FROM inbox WHERE event_id = '$marker'")" 1 "marker event taken"
+sp_assert_eq "$(sp_psql "SELECT count(*) FROM outbox WHERE event_type = 'case.closed'")" 2 "case.closed after a redelivery"
+# A refusal is not remembered in the inbox, so that an operator can replay a
+# dead letter once its cause is fixed: the redelivered one is refused again.
+sp_assert_eq "$(kcat -C -b "$SIMPKI_KAFKA_BOOTSTRAP" -t sims.dlq -e -q -f '%o\n' | wc -l)" 2 "dead letters after a redelivery"
+
 # Everything written reaches the topics, valid against its schema.
 total=$(sp_psql "SELECT count(*) FROM outbox")
 for _ in $(seq 300); do
