@@ -151,6 +151,58 @@ int sp_unwrapper_run(sp_unwrapper *u, const unsigned char *in, size_t inlen,
   return 0;
 }
 
+int sp_unwrapper_run_many(sp_unwrapper *u, const unsigned char *in,
+                          size_t count, unsigned char *out, unsigned char *ok,
+                          char *errstr, size_t errlen) {
+  if (!u || count > SP_UNWRAP_MANY) {
+    snprintf(errstr, errlen, "at most %d keys per call", SP_UNWRAP_MANY);
+    return -1;
+  }
+  /* RFC 3394 2.2.2, index form, n = 2: A is the 64-bit integrity register,
+   * R[1..2] the key halves. blk holds every key's A|R[i] for one step. */
+  static const unsigned char iv[8] = {0xA6, 0xA6, 0xA6, 0xA6,
+                                      0xA6, 0xA6, 0xA6, 0xA6};
+  unsigned char a[SP_UNWRAP_MANY][8], blk[SP_UNWRAP_MANY][16];
+  for (size_t k = 0; k < count; k++) {
+    memcpy(a[k], in + 24 * k, 8);
+    memcpy(out + 16 * k, in + 24 * k + 8, 16);
+  }
+  int rc = 0;
+  for (int j = 5; j >= 0 && rc == 0; j--)
+    for (int i = 2; i >= 1; i--) {
+      unsigned char t = (unsigned char)(2 * j + i); /* < 256: one byte */
+      for (size_t k = 0; k < count; k++) {
+        memcpy(blk[k], a[k], 8);
+        blk[k][7] ^= t;
+        memcpy(blk[k] + 8, out + 16 * k + 8 * (i - 1), 8);
+      }
+      int n = 0;
+      if (count && (EVP_CipherUpdate(u->ctx, &blk[0][0], &n, &blk[0][0],
+                                     (int)(16 * count)) != 1 ||
+                    n != (int)(16 * count))) {
+        snprintf(errstr, errlen, "AES failed while unwrapping");
+        ERR_clear_error();
+        rc = -1;
+        break;
+      }
+      for (size_t k = 0; k < count; k++) {
+        memcpy(a[k], blk[k], 8);
+        memcpy(out + 16 * k + 8 * (i - 1), blk[k] + 8, 8);
+      }
+    }
+  int failed = 0;
+  for (size_t k = 0; k < count; k++) {
+    ok[k] = rc == 0 && CRYPTO_memcmp(a[k], iv, 8) == 0;
+    if (!ok[k]) {
+      sp_wipe(out + 16 * k, 16);
+      failed++;
+    }
+  }
+  sp_wipe(blk, sizeof blk);
+  sp_wipe(a, sizeof a);
+  return rc < 0 ? -1 : failed;
+}
+
 void sp_unwrapper_free(sp_unwrapper *u) {
   if (!u)
     return;

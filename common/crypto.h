@@ -52,6 +52,16 @@ sp_unwrapper *sp_unwrapper_new(const unsigned char kek[32], char *errstr,
 int sp_unwrapper_run(sp_unwrapper *u, const unsigned char *in, size_t inlen,
                      unsigned char *out, size_t *outlen, char *errstr,
                      size_t errlen);
+/* Many wrapped 128-bit keys at once (count x 24 bytes in, count x 16 out):
+ * RFC 3394's twelve AES steps each run over all the keys in one call, so
+ * AES-NI works on many blocks in a row instead of one. ok[k] is 1 when key k
+ * passed its integrity check, 0 when not (its 16 output bytes wiped).
+ * Returns how many failed, or -1 (errstr) when AES itself failed. At most
+ * SP_UNWRAP_MANY keys per call. */
+#define SP_UNWRAP_MANY 512
+int sp_unwrapper_run_many(sp_unwrapper *u, const unsigned char *in,
+                          size_t count, unsigned char *out, unsigned char *ok,
+                          char *errstr, size_t errlen);
 void sp_unwrapper_free(sp_unwrapper *u);
 
 /* Hex helpers: strict, even length, [0-9a-fA-F]; 0 ok, -1 bad (out may then

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto.h"
+
 #define OUTPUT_VARS_USIM "ICCID IMSI PIN1 PUK1 PIN2 PUK2 ADM1 KI OPC"
 #define OUTPUT_VARS_2G "ICCID IMSI PIN1 PUK1 PIN2 PUK2 ADM1 KI"
 
@@ -275,16 +277,6 @@ int vx_header_feed(vx_header_reader *r, const char *line, size_t len,
   return 0;
 }
 
-static int hexval(int c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 static int digits_field(const char *f, size_t n, size_t min, size_t max,
                         char *out) {
   if (n < min || n > max)
@@ -297,16 +289,11 @@ static int digits_field(const char *f, size_t n, size_t min, size_t max,
   return 0;
 }
 
+/* A wrapped key: exactly 48 hex digits. */
 static int key_field(const char *f, size_t n, unsigned char out[VX_WRAPPED_KEY]) {
-  if (n != 2 * VX_WRAPPED_KEY)
-    return -1;
-  for (size_t i = 0; i < VX_WRAPPED_KEY; i++) {
-    int hi = hexval(f[2 * i]), lo = hexval(f[2 * i + 1]);
-    if (hi < 0 || lo < 0)
-      return -1;
-    out[i] = (unsigned char)(hi << 4 | lo);
-  }
-  return 0;
+  return n == 2 * VX_WRAPPED_KEY
+             ? sp_hex_decode(f, n, out, VX_WRAPPED_KEY, NULL)
+             : -1;
 }
 
 static int sim_line_fields(const char *line, size_t len, int usim, vx_sim_line *out,

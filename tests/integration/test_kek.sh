@@ -42,7 +42,7 @@ count_kek() { sp_psql "SELECT count(*) FROM sims WHERE kek_id = '$1'"; }
 # insert KEK FIRST_IMSI FIRST_ICCID N: N SIM rows sealed under KEK.
 insert() {
 	"$ROWS" seal --batch B-KEK-1 --kek "$1" --first-imsi "$2" --first-iccid "$3" --count "$4" |
-		psql -X -q -v ON_ERROR_STOP=1 "$SIMPKI_DB_URL" -c "\\copy sims (iccid, imsi, batch_id, pin1, puk1, pin2, puk2, kek_id, adm1_enc, ki_enc, opc_enc) FROM pstdin" ||
+		psql -X -q -v ON_ERROR_STOP=1 "$SIMPKI_DB_URL" -c "\\copy sims (iccid, imsi, batch_id, kek_id, secrets_enc) FROM pstdin" ||
 		sp_fail "cannot insert $4 rows under $1"
 }
 verify() { expect "verify-$1" 0 "$ROWS" verify ${2:+--expect-kek "$2"}; }
@@ -135,11 +135,11 @@ expect new4 0 "$CTL" kek new --id $K4 --file "$SIMPKI_KEK_FILE"
 A=$(sp_psql "SELECT iccid FROM sims ORDER BY iccid LIMIT 1")
 B=$(sp_psql "SELECT iccid FROM sims ORDER BY iccid OFFSET 29 LIMIT 1")
 BIMSI=$(sp_psql "SELECT imsi FROM sims WHERE iccid = '$B'")
-# A Ki copied to another SIM's row: its IMSI is the associated data.
-sp_psql "UPDATE sims SET ki_enc = (SELECT ki_enc FROM sims WHERE iccid = '$A') WHERE iccid = '$B'" >/dev/null
+# A secrets record copied to another SIM's row: its IMSI is the associated data.
+sp_psql "UPDATE sims SET secrets_enc = (SELECT secrets_enc FROM sims WHERE iccid = '$A') WHERE iccid = '$B'" >/dev/null
 for try in 1 2; do
 	expect "rotate-bad$try" 1 "$CTL" kek rotate --batch 7
-	says "rotate-bad$try" "stopped: sim $B: ki_enc under KEK id $K3: integrity check failed"
+	says "rotate-bad$try" "stopped: sim $B: secrets_enc under KEK id $K3: integrity check failed"
 	sp_assert_eq "$(count_kek $K4)" 29 "rows re-sealed before the bad one (try $try)"
 	sp_assert_eq "$(sp_psql "SELECT count(*) FROM sims WHERE kek_id = '$K4' AND iccid >= '$B'")" 0 "rows re-sealed from the bad one on"
 	grep -q "sim $B" "$OUT/rotate-bad$try.out" || sp_fail "the JSON summary should name the row"

@@ -71,7 +71,8 @@ sim "$IN" "$W/pilot.out" --crlf >/dev/null
 cat "$W/pilot.out.keys" >>"$W/all.keys"
 run "$CTL" vendor ingest "$W/pilot.out" >"$W/ing.json"
 grep -q '"verdict":"accepted"' "$W/ing.json" || sp_fail "pilot ingest: $(cat "$W/ing.json")"
-sp_assert_eq "$(sp_psql "SELECT count(*) || ' ' || count(opc_enc) || ' ' || min(length(ki_enc)) || ' ' || min(kek_id) FROM sims WHERE batch_id = '$PILOT'")" "5 5 44 kek-test-1" "stored pilot SIMs"
+sp_assert_eq "$(sp_psql "SELECT count(*) || ' ' || min(length(secrets_enc)) || ' ' || max(length(secrets_enc)) || ' ' || min(kek_id) FROM sims WHERE batch_id = '$PILOT'")" "5 102 102 kek-test-1" "stored pilot SIMs"
+sp_assert_eq "$("$(sp_bin sims_check)" "$PILOT" "$W/pilot.out.keys")" "checked 5 sims" "pilot SIMs open to the vendor's keys"
 before=$(sp_psql "SELECT count(*) FROM sims")
 run "$CTL" vendor ingest "$W/pilot.out" >"$W/ing.json"
 grep -q '"judged_before":true' "$W/ing.json" || sp_fail "same file twice: $(cat "$W/ing.json")"
@@ -175,7 +176,8 @@ mv "$SIMPKI_VENDOR_DIR/THALES-VN/incoming/o2.out.part.keys" "$W/"
 mv "$SIMPKI_VENDOR_DIR/THALES-VN/incoming/o2.out.part" "$SIMPKI_VENDOR_DIR/THALES-VN/incoming/o2.out"
 for _ in $(seq 300); do [ -f "$SIMPKI_VENDOR_DIR/THALES-VN/processed/o2.out" ] && break; sleep 0.1; done
 [ -f "$SIMPKI_VENDOR_DIR/THALES-VN/processed/o2.out" ] || sp_fail "the service did not take o2.out: $(tail -5 "$LOG")"
-sp_assert_eq "$(sp_psql "SELECT count(*) || ' ' || count(opc_enc) FROM sims WHERE batch_id = '$O2-B001'")" "300 0" "2G SIMs from the service"
+sp_assert_eq "$(sp_psql "SELECT count(*) FROM sims WHERE batch_id = '$O2-B001'")" 300 "2G SIMs from the service"
+sp_assert_eq "$("$(sp_bin sims_check)" "$O2-B001" "$W/o2.out.part.keys")" "checked 300 sims" "2G SIMs open to the vendor's keys (no OPc)"
 # A file with a marker (for the batch just accepted: refused as such).
 sim "$IN2" "$SIMPKI_VENDOR_DIR/THALES-VN/incoming/again.txt" >/dev/null
 mv "$SIMPKI_VENDOR_DIR/THALES-VN/incoming/again.txt.keys" "$W/"

@@ -182,6 +182,63 @@ START_TEST(unwrapper_matches_rfc) {
 }
 END_TEST
 
+/* The batched unwrap gives what one-at-a-time gives, key by key, and
+ * fails exactly the tampered ones. */
+START_TEST(unwrapper_many_matches_single) {
+  enum { N = 300 };
+  static unsigned char kek[32], keys[N][16], wrapped[N][24], out[N][16];
+  static unsigned char ok[N];
+  size_t ol;
+  for (int i = 0; i < 32; i++)
+    kek[i] = (unsigned char)(7 * i + 1);
+  for (int k = 0; k < N; k++) {
+    for (int i = 0; i < 16; i++)
+      keys[k][i] = (unsigned char)(k * 31 + i * 17);
+    ck_assert_int_eq(sp_keywrap(kek, keys[k], 16, wrapped[k], &ol, err,
+                                sizeof err), 0);
+  }
+  wrapped[5][0] ^= 0x80;   /* integrity register */
+  wrapped[77][23] ^= 0x01; /* last key byte */
+  wrapped[299][12] ^= 0x10;
+  sp_unwrapper *u = sp_unwrapper_new(kek, err, sizeof err);
+  ck_assert_ptr_nonnull(u);
+  memset(out, 0xAA, sizeof out);
+  ck_assert_int_eq(sp_unwrapper_run_many(u, &wrapped[0][0], N, &out[0][0], ok,
+                                         err, sizeof err), 3);
+  for (int k = 0; k < N; k++) {
+    unsigned char one[16];
+    int single = sp_unwrapper_run(u, wrapped[k], 24, one, &ol, err, sizeof err);
+    ck_assert_int_eq(ok[k], single == 0);
+    if (k == 5 || k == 77 || k == 299) {
+      ck_assert_int_eq(ok[k], 0);
+      for (int i = 0; i < 16; i++)
+        ck_assert_msg(out[k][i] == 0, "failed key %d not wiped", k);
+    } else {
+      ck_assert_int_eq(ok[k], 1);
+      ck_assert(!memcmp(out[k], keys[k], 16));
+      ck_assert(!memcmp(one, keys[k], 16));
+    }
+  }
+  /* the RFC 3394 4.1 vector through the batched path */
+  unsigned char rk[32], rw[24], rd[16], ro[16], rok;
+  unhex(RFC_KEK, rk, 32);
+  unhex("64E8C3F9CE0F5BA263E9777905818A2A93C8191E7D6E8AE7", rw, 24);
+  unhex("00112233445566778899AABBCCDDEEFF", rd, 16);
+  sp_unwrapper *r = sp_unwrapper_new(rk, err, sizeof err);
+  ck_assert_int_eq(sp_unwrapper_run_many(r, rw, 1, ro, &rok, err, sizeof err),
+                   0);
+  ck_assert_int_eq(rok, 1);
+  ck_assert(!memcmp(ro, rd, 16));
+  ck_assert_int_eq(sp_unwrapper_run_many(r, rw, 0, ro, &rok, err, sizeof err),
+                   0);
+  ck_assert_int_eq(sp_unwrapper_run_many(r, rw, SP_UNWRAP_MANY + 1, ro, &rok,
+                                         err, sizeof err), -1);
+  ck_assert_ptr_nonnull(strstr(err, "at most"));
+  sp_unwrapper_free(r);
+  sp_unwrapper_free(u);
+}
+END_TEST
+
 START_TEST(wrap_lengths) {
   unsigned char kek[32] = {1}, buf[64] = {0}, out[72];
   size_t ol;
@@ -704,6 +761,7 @@ int main(void) {
   TCase *wrap = tcase_create("keywrap");
   tcase_add_test(wrap, rfc3394_vectors);
   tcase_add_test(wrap, unwrapper_matches_rfc);
+  tcase_add_test(wrap, unwrapper_many_matches_single);
   tcase_add_test(wrap, unwrap_refuses_tampering);
   tcase_add_test(wrap, wrap_lengths);
   tcase_add_test(wrap, hex_strict);

@@ -22,12 +22,10 @@
 #include "kek.h"
 
 #define DEFAULT_BATCH 1000
-#define MAX_BATCH 10000 /* 4 parameters a row; a statement takes 65535 */
+#define MAX_BATCH 30000 /* 2 parameters a row; a statement takes 65535 */
 #define MAX_PASSES 5
 #define SEALED_MAX 1024 /* largest sealed value taken, in bytes */
 
-/* The three sealed columns, in the order the SELECT returns them. */
-static const char *const columns[] = {"adm1_enc", "ki_enc", "opc_enc"};
 
 typedef struct {
   sp_keystore *ks;
@@ -48,8 +46,8 @@ static void usage_rotate(FILE *fp) {
   fprintf(fp,
           "Usage: simpkictl kek rotate [--batch N]\n\n"
           "Re-seals every SIM whose kek_id is not the current KEK (the first\n"
-          "key of $SIMPKI_KEK_FILE): each of adm1_enc, ki_enc and opc_enc is\n"
-          "opened with its old KEK (the SIM's IMSI as associated data) and\n"
+          "key of $SIMPKI_KEK_FILE): its sealed secrets (secrets_enc) are\n"
+          "opened with their old KEK (the SIM's IMSI as associated data) and\n"
           "sealed again under the current one. N rows per transaction\n"
           "(default %d, at most %d), locked with FOR UPDATE SKIP LOCKED, so\n"
           "the services keep running. Safe to interrupt and to rerun: it\n"
@@ -119,23 +117,20 @@ out:
   return rc;
 }
 
-/* "UPDATE ... FROM (VALUES ($2,$3,$4,$5), ...)": one statement a batch. */
+/* "UPDATE ... FROM (VALUES ($2,$3), ...)": one statement a batch. */
 static char *update_sql(int rows) {
   static const char head[] =
-      "UPDATE sims AS s SET kek_id = $1, adm1_enc = v.adm1, ki_enc = v.ki, "
-      "opc_enc = v.opc FROM (VALUES ";
-  static const char tail[] =
-      ") AS v(iccid, adm1, ki, opc) WHERE s.iccid = v.iccid";
+      "UPDATE sims AS s SET kek_id = $1, secrets_enc = v.secrets FROM (VALUES ";
+  static const char tail[] = ") AS v(iccid, secrets) WHERE s.iccid = v.iccid";
   size_t cap = sizeof head + sizeof tail + (size_t)rows * 64;
   char *sql = malloc(cap);
   if (!sql)
     return NULL;
   size_t n = (size_t)snprintf(sql, cap, "%s", head);
   for (int i = 0; i < rows; i++) {
-    int p = 2 + 4 * i;
-    n += (size_t)snprintf(sql + n, cap - n,
-                          "%s($%d, $%d::bytea, $%d::bytea, $%d::bytea)",
-                          i ? ", " : "", p, p + 1, p + 2, p + 3);
+    int p = 2 + 2 * i;
+    n += (size_t)snprintf(sql + n, cap - n, "%s($%d, $%d::bytea)",
+                          i ? ", " : "", p, p + 1);
   }
   snprintf(sql + n, cap - n, "%s", tail);
   return sql;
@@ -154,16 +149,15 @@ static int rotate_batch(PGconn *c, void *arg, char *errstr, size_t errlen) {
   const char *sp[3] = {r->cur, r->after, lim};
   PGresult *res = sp_db_query(
       c,
-      "SELECT iccid, imsi, kek_id, encode(adm1_enc, 'hex'), "
-      "encode(ki_enc, 'hex'), encode(opc_enc, 'hex') FROM sims "
+      "SELECT iccid, imsi, kek_id, encode(secrets_enc, 'hex') FROM sims "
       "WHERE kek_id <> $1 AND iccid > $2 ORDER BY iccid LIMIT $3::int "
       "FOR UPDATE SKIP LOCKED",
       3, sp, errstr, errlen);
   if (!res)
     return SP_DB_ERROR;
   int n = PQntuples(res), good = 0, rc = SP_DB_OK;
-  const char **params = calloc(1 + 4 * (size_t)n, sizeof *params);
-  char **owned = calloc(3 * (size_t)n + 1, sizeof *owned);
+  const char **params = calloc(1 + 2 * (size_t)n, sizeof *params);
+  char **owned = calloc((size_t)n + 1, sizeof *owned);
   if (!params || !owned) {
     snprintf(errstr, errlen, "out of memory");
     rc = SP_DB_REJECT;
@@ -182,29 +176,15 @@ static int rotate_batch(PGconn *c, void *arg, char *errstr, size_t errlen) {
       r->failed = 1;
       break;
     }
-    for (int col = 0; col < 3; col++) {
-      char **slot = &owned[3 * good + col];
-      if (PQgetisnull(res, i, 3 + col))
-        continue; /* opc_enc of a 2G SIM: stays NULL */
-      if (rewrap(r, PQgetvalue(res, i, 3 + col), old, imsi, slot, why,
-                 sizeof why) != 0) {
-        snprintf(r->failure, sizeof r->failure,
-                 "sim %s: %s under KEK id %s: %s", iccid, columns[col], old,
-                 why);
-        r->failed = 1;
-        break;
-      }
-    }
-    if (r->failed) {
-      for (int col = 0; col < 3; col++) {
-        free(owned[3 * good + col]);
-        owned[3 * good + col] = NULL;
-      }
+    if (rewrap(r, PQgetvalue(res, i, 3), old, imsi, &owned[good], why,
+               sizeof why) != 0) {
+      snprintf(r->failure, sizeof r->failure,
+               "sim %s: secrets_enc under KEK id %s: %s", iccid, old, why);
+      r->failed = 1;
       break;
     }
-    params[1 + 4 * good] = iccid;
-    for (int col = 0; col < 3; col++)
-      params[2 + 4 * good + col] = owned[3 * good + col];
+    params[1 + 2 * good] = iccid;
+    params[2 + 2 * good] = owned[good];
     good++;
     r->by_id[idx]++;
     snprintf(r->last, sizeof r->last, "%s", iccid);
@@ -212,7 +192,7 @@ static int rotate_batch(PGconn *c, void *arg, char *errstr, size_t errlen) {
   if (good > 0) {
     char *sql = update_sql(good);
     long done =
-        sql ? sp_db_exec(c, sql, 1 + 4 * good, params, errstr, errlen) : -1;
+        sql ? sp_db_exec(c, sql, 1 + 2 * good, params, errstr, errlen) : -1;
     free(sql);
     if (!sql)
       snprintf(errstr, errlen, "out of memory");
@@ -226,7 +206,7 @@ static int rotate_batch(PGconn *c, void *arg, char *errstr, size_t errlen) {
   r->rows = good;
 out:
   if (owned)
-    for (int i = 0; i < 3 * n; i++)
+    for (int i = 0; i < n; i++)
       free(owned[i]);
   free(owned);
   free(params);

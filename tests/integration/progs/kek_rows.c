@@ -1,12 +1,12 @@
 /* kek_rows.c - test helper for test_kek.sh: SIM rows whose keys are known.
  *
  *   kek_rows seal --batch B --first-imsi N --first-iccid N --count C [--kek ID]
- *       prints COPY text rows for sims(iccid, imsi, batch_id, pin1, puk1,
- *       pin2, puk2, kek_id, adm1_enc, ki_enc, opc_enc), the keys sealed under
- *       KEK ID (default: the current one of $SIMPKI_KEK_FILE);
+ *       prints COPY text rows for sims(iccid, imsi, batch_id, kek_id,
+ *       secrets_enc), the SIM's secrets record sealed under KEK ID
+ *       (default: the current one of $SIMPKI_KEK_FILE);
  *   kek_rows verify [--expect-kek ID]
- *       opens every stored key of every SIM ($SIMPKI_DB_URL) and compares it
- *       with the expected plaintext; the same value must not open with
+ *       opens every SIM's secrets ($SIMPKI_DB_URL) and compares them with
+ *       the expected plaintext; the same record must not open with
  *       another SIM's IMSI. Prints "verified N sims", exits 1 at the first
  *       problem;
  *   kek_rows ki IMSI
@@ -23,6 +23,7 @@
 #include <openssl/sha.h>
 
 #include "crypto.h"
+#include "sim_secrets.h"
 
 static void derive(const char *label, const char *imsi, unsigned char *out,
                    size_t n) {
@@ -33,18 +34,21 @@ static void derive(const char *label, const char *imsi, unsigned char *out,
   memcpy(out, md, n);
 }
 
-/* The plaintext of column col (0 adm1, 1 ki, 2 opc); 0 when none. */
-static size_t plain(int col, const char *imsi, unsigned char *out) {
-  if (col == 0) { /* ADM1: 8 ASCII digits */
-    derive("adm1", imsi, out, 8);
-    for (int i = 0; i < 8; i++)
-      out[i] = (unsigned char)('0' + out[i] % 10);
-    return 8;
-  }
-  if (col == 2 && (imsi[14] - '0') % 3 == 0)
-    return 0;
-  derive(col == 1 ? "ki" : "opc", imsi, out, 16);
-  return 16;
+/* The secrets of a SIM, derived from its IMSI. */
+static void expected(const char *imsi, sp_sim_secrets *sec) {
+  memset(sec, 0, sizeof *sec);
+  unsigned char adm[8];
+  derive("adm1", imsi, adm, 8);
+  for (int i = 0; i < 8; i++) /* ADM1: 8 ASCII digits */
+    sec->adm1[i] = (char)('0' + adm[i] % 10);
+  derive("ki", imsi, sec->ki, 16);
+  sec->has_opc = (imsi[14] - '0') % 3 != 0;
+  if (sec->has_opc)
+    derive("opc", imsi, sec->opc, 16);
+  snprintf(sec->pin1, sizeof sec->pin1, "%.4s", imsi + 11);
+  snprintf(sec->puk1, sizeof sec->puk1, "%.8s", imsi + 7);
+  snprintf(sec->pin2, sizeof sec->pin2, "5678");
+  snprintf(sec->puk2, sizeof sec->puk2, "87654321");
 }
 
 static const char *opt(int argc, char **argv, const char *name) {
@@ -70,27 +74,22 @@ static int seal(int argc, char **argv, sp_keystore *ks) {
   long long imsi0 = atoll(fi), iccid0 = atoll(fc), n = atoll(cnt);
   char err[512];
   for (long long i = 0; i < n; i++) {
-    char imsi[16], hex[2 * 64 + 1];
+    char imsi[16], hex[2 * SP_SIMSEC_SEALED + 1];
+    unsigned char pt[SP_SIMSEC_PLAIN], sealed[SP_SIMSEC_SEALED];
+    size_t sl;
+    sp_sim_secrets sec;
     snprintf(imsi, sizeof imsi, "%015lld", imsi0 + i);
-    printf("%lld\t%s\t%s\t1234\t12345678\t5678\t87654321\t%s", iccid0 + i, imsi,
-           batch, kek);
-    for (int col = 0; col < 3; col++) {
-      unsigned char pt[16], s[16 + SP_SEAL_OVERHEAD];
-      size_t pl = plain(col, imsi, pt), sl;
-      if (col == 2 && pl == 0) {
-        printf("\t\\N");
-        continue;
-      }
-      if (sp_keystore_seal(ks, kek, (const unsigned char *)imsi, 15, pt, pl, s,
-                           &sl, err, sizeof err) != 0) {
-        fprintf(stderr, "kek_rows seal: %s\n", err);
-        return 1;
-      }
-      sp_wipe(pt, sizeof pt);
-      sp_hex_encode(s, sl, hex);
-      printf("\t\\\\x%s", hex);
+    expected(imsi, &sec);
+    if (sp_simsec_encode(&sec, pt) ||
+        sp_keystore_seal(ks, kek, (const unsigned char *)imsi, 15, pt,
+                         sizeof pt, sealed, &sl, err, sizeof err) != 0) {
+      fprintf(stderr, "kek_rows seal: %s\n", err);
+      return 1;
     }
-    printf("\n");
+    sp_wipe(pt, sizeof pt);
+    sp_wipe(&sec, sizeof sec);
+    sp_hex_encode(sealed, sl, hex);
+    printf("%lld\t%s\t%s\t%s\t\\\\x%s\n", iccid0 + i, imsi, batch, kek, hex);
   }
   return fflush(stdout) == 0 ? 0 : 1;
 }
@@ -104,10 +103,8 @@ static int verify(int argc, char **argv, sp_keystore *ks) {
     PQfinish(c);
     return 1;
   }
-  PGresult *r =
-      PQexec(c, "SELECT iccid, imsi, kek_id, encode(adm1_enc, 'hex'), "
-                "encode(ki_enc, 'hex'), encode(opc_enc, 'hex') "
-                "FROM sims ORDER BY iccid");
+  PGresult *r = PQexec(c, "SELECT iccid, imsi, kek_id, "
+                          "encode(secrets_enc, 'hex') FROM sims ORDER BY iccid");
   int rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : 1;
   if (rc)
     fprintf(stderr, "kek_rows verify: %s", PQerrorMessage(c));
@@ -115,7 +112,7 @@ static int verify(int argc, char **argv, sp_keystore *ks) {
   char err[512];
   for (int i = 0; i < n && !rc; i++) {
     const char *iccid = PQgetvalue(r, i, 0), *imsi = PQgetvalue(r, i, 1);
-    const char *kek = PQgetvalue(r, i, 2);
+    const char *kek = PQgetvalue(r, i, 2), *hex = PQgetvalue(r, i, 3);
     char other[16];
     /* Another SIM's IMSI: the last digit changed. */
     snprintf(other, sizeof other, "%.14s%c", imsi,
@@ -124,40 +121,31 @@ static int verify(int argc, char **argv, sp_keystore *ks) {
       fprintf(stderr, "kek_rows verify: sim %s under %s, not %s\n", iccid, kek,
               expect);
       rc = 1;
+      break;
     }
-    for (int col = 0; col < 3 && !rc; col++) {
-      unsigned char want[16], got[64], in[128];
-      size_t wl = plain(col, imsi, want), gl = 0, il = 0;
-      if (PQgetisnull(r, i, 3 + col) != (wl == 0)) {
-        fprintf(stderr, "kek_rows verify: sim %s column %d: NULL mismatch\n",
-                iccid, col);
-        rc = 1;
-        break;
-      }
-      if (wl == 0)
-        continue;
-      const char *hex = PQgetvalue(r, i, 3 + col);
-      snprintf(err, sizeof err, "not hex");
-      if (sp_hex_decode(hex, strlen(hex), in, sizeof in, &il) != 0 ||
-          sp_keystore_open(ks, kek, (const unsigned char *)imsi, 15, in, il,
-                           got, &gl, err, sizeof err) != 0) {
-        fprintf(stderr, "kek_rows verify: sim %s column %d: %s\n", iccid, col,
-                err);
-        rc = 1;
-      } else if (gl != wl || memcmp(got, want, wl)) {
-        fprintf(stderr, "kek_rows verify: sim %s column %d: wrong plaintext\n",
-                iccid, col);
-        rc = 1;
-      } else if (sp_keystore_open(ks, kek, (const unsigned char *)other, 15, in,
-                                  il, got, &gl, err, sizeof err) == 0) {
-        fprintf(stderr,
-                "kek_rows verify: sim %s column %d opens with IMSI %s\n", iccid,
-                col, other);
-        rc = 1;
-      }
-      sp_wipe(got, sizeof got);
-      sp_wipe(want, sizeof want);
+    unsigned char in[256];
+    size_t il = 0;
+    sp_sim_secrets want, got;
+    expected(imsi, &want);
+    snprintf(err, sizeof err, "not hex");
+    if (sp_hex_decode(hex, strlen(hex), in, sizeof in, &il) != 0 ||
+        sp_simsec_open(ks, kek, imsi, in, il, &got, err, sizeof err) != 0) {
+      fprintf(stderr, "kek_rows verify: sim %s: %s\n", iccid, err);
+      rc = 1;
+    } else if (memcmp(got.ki, want.ki, 16) || got.has_opc != want.has_opc ||
+               memcmp(got.opc, want.opc, 16) || strcmp(got.adm1, want.adm1) ||
+               strcmp(got.pin1, want.pin1) || strcmp(got.puk1, want.puk1) ||
+               strcmp(got.pin2, want.pin2) || strcmp(got.puk2, want.puk2)) {
+      fprintf(stderr, "kek_rows verify: sim %s: wrong plaintext\n", iccid);
+      rc = 1;
+    } else if (sp_simsec_open(ks, kek, other, in, il, &got, err,
+                              sizeof err) == 0) {
+      fprintf(stderr, "kek_rows verify: sim %s opens with IMSI %s\n", iccid,
+              other);
+      rc = 1;
     }
+    sp_wipe(&got, sizeof got);
+    sp_wipe(&want, sizeof want);
   }
   if (!rc)
     printf("verified %d sims\n", n);
@@ -168,10 +156,10 @@ static int verify(int argc, char **argv, sp_keystore *ks) {
 
 int main(int argc, char **argv) {
   if (argc >= 3 && !strcmp(argv[1], "ki")) {
-    unsigned char ki[16];
+    sp_sim_secrets sec;
     char hex[33];
-    plain(1, argv[2], ki);
-    sp_hex_encode(ki, 16, hex);
+    expected(argv[2], &sec);
+    sp_hex_encode(sec.ki, 16, hex);
     printf("%s\n", hex);
     return 0;
   }
