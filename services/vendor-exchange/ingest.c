@@ -22,34 +22,6 @@
 
 #define COPY_FLUSH (256 * 1024)
 
-/* ---- the SHA-256 of a file, streamed ---- */
-
-static int file_sha256(const char *path, char out[65], char *errstr,
-                       size_t errlen) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    snprintf(errstr, errlen, "cannot open %s: %s", path, strerror(errno));
-    return -1;
-  }
-  EVP_MD_CTX *md = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-  unsigned char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
-    EVP_DigestUpdate(md, buf, n);
-  int bad = ferror(fp);
-  fclose(fp);
-  unsigned char d[32];
-  EVP_DigestFinal_ex(md, d, NULL);
-  EVP_MD_CTX_free(md);
-  if (bad) {
-    snprintf(errstr, errlen, "cannot read %s", path);
-    return -1;
-  }
-  sp_hex_encode(d, sizeof d, out);
-  return 0;
-}
-
 /* ---- binary COPY rows ---- */
 
 typedef struct copybuf {
@@ -121,7 +93,8 @@ typedef struct ingest_tx {
   const vx_ingest_conf *conf;
   const char *path;
   vx_ingest_result *res;
-  int rejected; /* judged: reject */
+  int rejected;      /* judged: reject */
+  int judged_before; /* this very file has a verdict already */
 } ingest_tx;
 
 __attribute__((format(printf, 3, 4))) static int
@@ -332,11 +305,8 @@ static int group_store(ingest_tx *t, const store_ctx *x, sim_group *g,
 static int ingest_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
   ingest_tx *t = arg;
   vx_ingest_result *res = t->res;
-  char sha[65];
-  memcpy(sha, res->sha256, sizeof sha);
   memset(res, 0, sizeof *res);
-  memcpy(res->sha256, sha, sizeof sha);
-  t->rejected = 0;
+  t->rejected = t->judged_before = 0;
 
   FILE *fp = fopen(t->path, "rb");
   if (!fp) {
@@ -344,8 +314,14 @@ static int ingest_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
     return SP_DB_REJECT;
   }
   vx_line_reader lr;
-  vx_line_reader_init(&lr, fp, VX_MAX_LINE);
   int rc = SP_DB_ERROR, copying = 0;
+  if (vx_line_reader_init(&lr, fp, VX_MAX_LINE) ||
+      vx_line_reader_digest(&lr)) {
+    snprintf(errstr, errlen, "out of memory");
+    vx_line_reader_free(&lr);
+    fclose(fp);
+    return SP_DB_ERROR;
+  }
   unsigned char *seen = NULL;
   unsigned char tk[SP_AES256_KEY_BYTES];
   int have_tk = 0;
@@ -483,6 +459,13 @@ static int ingest_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
       group->ln[group->n++] = ln;
       if (group->n == GROUP && group_store(t, &x, group, &rc, errstr, errlen))
         goto out;
+      if (count % 100000 == 0) { /* a million-SIM file takes seconds */
+        char done[24], of[24];
+        snprintf(done, sizeof done, "%ld", count);
+        snprintf(of, sizeof of, "%ld", b.quantity);
+        sp_info("ingest progress", "batch_id", h->batch_id, "sims_checked",
+                done, "sims", of);
+      }
       continue;
     }
     /* A bad line: the lines before it are judged first. */
@@ -525,6 +508,24 @@ static int ingest_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
   vx_iccid_format(b.iccid_first + b.quantity - 1, iccid_last);
   vx_imsi_format(b.imsi_first, imsi_first);
   vx_imsi_format(b.imsi_first + b.quantity - 1, imsi_last);
+  /* The file's hash, now that it is read: a file judged before (by an
+   * earlier version that refused it, say) keeps its first verdict. */
+  if (vx_line_reader_digest_final(&lr, res->sha256)) {
+    snprintf(errstr, errlen, "cannot read %s", t->path);
+    goto out;
+  }
+  const char *ps[] = {res->sha256};
+  PGresult *seen_before = sp_db_query(
+      c, "SELECT 1 FROM vendor_output_files WHERE sha256 = $1", 1, ps, errstr,
+      errlen);
+  if (!seen_before)
+    goto out;
+  t->judged_before = PQntuples(seen_before) > 0;
+  PQclear(seen_before);
+  if (t->judged_before) {
+    rc = SP_DB_REJECT;
+    goto out;
+  }
   const char *pu[] = {h->batch_id, res->sha256};
   if (sp_db_exec(c,
                  "UPDATE batch_files SET output_sha256 = $2, "
@@ -553,6 +554,12 @@ static int ingest_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
 out:
   if (copying)
     copy_end(c, "the file was refused", why, sizeof why);
+  /* A verdict needs the file's hash: read the rest of it. */
+  if (t->rejected && lr.md && vx_line_reader_digest_final(&lr, res->sha256)) {
+    snprintf(errstr, errlen, "cannot read %s", t->path);
+    t->rejected = 0;
+    rc = SP_DB_ERROR;
+  }
   if (have_tk)
     sp_wipe(tk, sizeof tk);
   sp_unwrapper_free(unwrapper);
@@ -644,19 +651,28 @@ static int earlier_verdict(sp_db *db, vx_ingest_result *res, char *errstr,
 int vx_ingest_file(sp_db *db, const vx_ingest_conf *conf, const char *path,
                    vx_ingest_result *res, char *errstr, size_t errlen) {
   memset(res, 0, sizeof *res);
-  if (file_sha256(path, res->sha256, errstr, errlen) ||
-      sp_db_ensure(db, errstr, errlen))
+  if (sp_db_ensure(db, errstr, errlen))
     return -1;
-  int before = earlier_verdict(db, res, errstr, errlen);
-  if (before < 0)
-    return -1;
-  if (before) {
-    sp_info("vendor file judged before; nothing changed", "file", path,
-            "sha256", res->sha256, "batch_id", res->batch_id);
-    return 0;
-  }
-  ingest_tx t = {conf, path, res, 0};
+  /* The file is read once: parsed, stored and hashed in one pass. Whether
+   * it was judged before is known from its hash at the end, which costs a
+   * rolled-back COPY in that rare case rather than a second read always. */
+  ingest_tx t = {conf, path, res, 0, 0};
   int rc = sp_db_tx(db, ingest_fn, &t, errstr, errlen);
+  if (rc != SP_DB_OK && (t.rejected || t.judged_before)) {
+    int before = earlier_verdict(db, res, errstr, errlen);
+    if (before < 0)
+      return -1;
+    if (before) {
+      sp_info("vendor file judged before; nothing changed", "file", path,
+              "sha256", res->sha256, "batch_id", res->batch_id);
+      return 0;
+    }
+    if (t.judged_before) { /* its verdict went away meanwhile: odd */
+      snprintf(errstr, errlen, "the verdict on %s changed meanwhile; retry",
+               path);
+      return -1;
+    }
+  }
   if (rc == SP_DB_OK) {
     char n[24];
     snprintf(n, sizeof n, "%ld", res->sims);

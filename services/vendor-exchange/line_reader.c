@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto.h"
+
 #define CHUNK (64 * 1024)
 
 int vx_line_reader_init(vx_line_reader *r, FILE *fp, size_t max_line) {
@@ -18,6 +20,38 @@ int vx_line_reader_init(vx_line_reader *r, FILE *fp, size_t max_line) {
 void vx_line_reader_free(vx_line_reader *r) {
   free(r->buf);
   r->buf = NULL;
+  EVP_MD_CTX_free(r->md);
+  r->md = NULL;
+}
+
+int vx_line_reader_digest(vx_line_reader *r) {
+  if (r->md || r->len || r->eof)
+    return -1; /* too late: bytes were read without it */
+  r->md = EVP_MD_CTX_new();
+  return r->md && EVP_DigestInit_ex(r->md, EVP_sha256(), NULL) == 1 ? 0 : -1;
+}
+
+int vx_line_reader_digest_final(vx_line_reader *r, char hex[65]) {
+  if (!r->md)
+    return -1;
+  while (!r->eof) {
+    r->pos = r->len = 0; /* the lines left are only hashed */
+    size_t got = fread(r->buf, 1, r->cap, r->fp);
+    if (got == 0) {
+      r->eof = 1;
+      r->error = ferror(r->fp) != 0;
+    } else if (EVP_DigestUpdate(r->md, r->buf, got) != 1) {
+      r->error = 1;
+    }
+  }
+  r->pos = r->len = 0;
+  unsigned char d[32];
+  if (r->error || EVP_DigestFinal_ex(r->md, d, NULL) != 1)
+    return -1;
+  EVP_MD_CTX_free(r->md);
+  r->md = NULL;
+  sp_hex_encode(d, sizeof d, hex);
+  return 0;
 }
 
 /* Move what is left to the front and read more; 0 when nothing came. */
@@ -33,6 +67,8 @@ static size_t refill(vx_line_reader *r) {
   if (got == 0) {
     r->eof = 1;
     r->error = ferror(r->fp) != 0;
+  } else if (r->md && EVP_DigestUpdate(r->md, r->buf + r->len, got) != 1) {
+    r->eof = r->error = 1;
   }
   r->len += got;
   return got;

@@ -6,6 +6,7 @@
 #ifndef VX_LINE_READER_H
 #define VX_LINE_READER_H
 
+#include <openssl/evp.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -16,6 +17,7 @@ typedef struct vx_line_reader {
   size_t max_line;
   long lineno;        /* number of the line last returned */
   int eof, error;
+  EVP_MD_CTX *md;     /* SHA-256 of every byte read, when asked for */
 } vx_line_reader;
 
 int vx_line_reader_init(vx_line_reader *r, FILE *fp, size_t max_line);
@@ -25,5 +27,12 @@ void vx_line_reader_free(vx_line_reader *r);
  * -2 on a read error. */
 int vx_line_next(vx_line_reader *r, const char **line, size_t *len,
                  char *errstr, size_t errlen);
+
+/* Hash the file while reading it (call before the first line), so a
+ * million-line file is read once, not once to hash and once to parse. */
+int vx_line_reader_digest(vx_line_reader *r);
+/* Read whatever is left of the file into the hash and give its SHA-256 in
+ * hex; -1 on a read error. The reader returns no more lines after it. */
+int vx_line_reader_digest_final(vx_line_reader *r, char hex[65]);
 
 #endif

@@ -133,6 +133,14 @@ defect bad-pin at "PIN1 must be 4 to 8 ASCII digits"
 defect non-ascii-digit at "IMSI must be 15 ASCII digits"
 defect long-line at "longer than 1024 bytes"
 defect missing-end 1008 "ends without \\*END"
+# A refused file sent again keeps its first verdict: no second event.
+n0=$(sp_psql "SELECT count(*) FROM outbox WHERE event_type = 'batch.output_rejected'")
+cp "$AWAY/rejected/bad-luhn.out" "$W/bad-luhn-again.out"
+rc=0; run "$CTL" vendor ingest "$W/bad-luhn-again.out" >"$W/again.json" 2>/dev/null || rc=$?
+sp_assert_eq "$rc" 1 "a refused file again: exit status"
+$PY -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["verdict"]=="rejected" and o["judged_before"] is True and "Luhn" in o["reason"], o' "$W/again.json" ||
+	sp_fail "a refused file again: $(cat "$W/again.json")"
+sp_assert_eq "$(sp_psql "SELECT count(*) FROM outbox WHERE event_type = 'batch.output_rejected'")" "$n0" "rejection events after a refused file again"
 : >"$W/empty.out"
 refused empty 0 "the file is empty" "$W/empty.out"
 head -c 4096 /dev/urandom >"$W/binary.out"
