@@ -9,7 +9,7 @@
  *    whose peak RSS it reports;
  * 4. times the reference: the same rows, unencrypted, COPYed into an
  *    unindexed table on the same PostgreSQL;
- * 5. repeats 3 and 4 (BENCH_ROUNDS, default 3) from a clean table after a
+ * 5. repeats 3 and 4 (BENCH_ROUNDS, default 5) from a clean table after a
  *    CHECKPOINT each, and keeps the best of each side: the machines here
  *    are shared, and noise only ever makes a run slower.
  * Ends with: RESULT name=ingest ratio=<copy_s/ingest_s> key=value... */
@@ -176,7 +176,7 @@ int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "--help")) {
     printf("usage: bench_ingest   (run it through bench/run ingest)\n"
            "Environment: SIMPKI_DB_URL, BENCH_SIMS (1000000), BENCH_ROUNDS "
-           "(3; the best of each side counts).\n");
+           "(5; the best of each side counts).\n");
     return 0;
   }
   char err[1024];
@@ -186,7 +186,7 @@ int main(int argc, char **argv) {
       sp_config_str("SIMPKI_DB_URL", NULL, &url, err, sizeof err) ||
       sp_config_long("BENCH_SIMS", 0, 1000000, 10, 10000000, &total, err,
                      sizeof err) ||
-      sp_config_long("BENCH_ROUNDS", 0, 3, 1, 20, &rounds, err, sizeof err))
+      sp_config_long("BENCH_ROUNDS", 0, 5, 1, 20, &rounds, err, sizeof err))
     die("configuration", err);
   if (!getenv("SIMPKI_LOG_LEVEL"))
     sp_log_set_level(SP_LOG_WARN);

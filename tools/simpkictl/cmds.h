@@ -19,6 +19,7 @@ int sp_is_vendor_files_command(const char *sub);
 int sp_cmd_registration(int argc, char **argv);
 int sp_cmd_kek(int argc, char **argv);
 int sp_cmd_numbering(int argc, char **argv);
+int sp_cmd_batch(int argc, char **argv);
 
 /* True for "--help" / "-h". */
 int sp_is_help(const char *arg);

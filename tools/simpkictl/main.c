@@ -21,6 +21,7 @@ static const struct {
     {"kek", sp_cmd_kek, "key-encryption keys of SIM keys: new, rotate, status"},
     {"numbering", sp_cmd_numbering,
      "IMSI/ICCID plan and batch ranges (B3): load, show, allocate"},
+    {"batch", sp_cmd_batch, "a batch from B3 to B6, HLR loading live: show"},
 };
 
 int sp_is_help(const char *arg) {
