@@ -136,8 +136,9 @@ static void fake_reset(int window) {
 
 static void want(hp_sim *s, int i, int usim) {
   memset(s, 0, sizeof *s);
-  snprintf(s->iccid, sizeof s->iccid, "89840100000000%05d", i);
-  snprintf(s->imsi, sizeof s->imsi, "4520100000%05d", i);
+  unsigned u = (unsigned)i % 100000u; /* 5 digits, for the compiler too */
+  snprintf(s->iccid, sizeof s->iccid, "89840100000000%05u", u);
+  snprintf(s->imsi, sizeof s->imsi, "4520100000%05u", u);
   unsigned char k[16], opc[16];
   for (int j = 0; j < 16; j++) {
     k[j] = (unsigned char)(i * 7 + j);

@@ -20,6 +20,8 @@ int sp_cmd_registration(int argc, char **argv);
 int sp_cmd_kek(int argc, char **argv);
 int sp_cmd_numbering(int argc, char **argv);
 int sp_cmd_batch(int argc, char **argv);
+int sp_cmd_org(int argc, char **argv);
+int sp_cmd_user(int argc, char **argv);
 
 /* True for "--help" / "-h". */
 int sp_is_help(const char *arg);

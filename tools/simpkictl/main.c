@@ -22,6 +22,8 @@ static const struct {
     {"numbering", sp_cmd_numbering,
      "IMSI/ICCID plan and batch ranges (B3): load, show, allocate"},
     {"batch", sp_cmd_batch, "a batch from B3 to B6, HLR loading live: show"},
+    {"org", sp_cmd_org, "the CTKVs and their shops: load"},
+    {"user", sp_cmd_user, "inventory API users and their tokens: add"},
 };
 
 int sp_is_help(const char *arg) {

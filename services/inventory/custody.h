@@ -1,0 +1,53 @@
+/* custody.h - moving SIMs between Ban KHDN, the CTKVs and their shops
+ * (B7 handover, B8 stock-in, transfers to shops, Flow A's walk-in) as
+ * set-based statements over ICCID ranges: one UPDATE moves a range of any
+ * size, under the rules of sim_state.h, or refuses it whole with the reason
+ * of its first SIM that may not move. Each move is a custody_moves row and
+ * one event on the topic sims, in the same transaction. */
+#ifndef IV_CUSTODY_H
+#define IV_CUSTODY_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "sim_state.h"
+
+#define IV_PRODUCER "inventory"
+#define IV_SOURCE "/simpki/inventory"
+#define IV_TOPIC_SIMS "sims"
+#define IV_MAX_RANGE 1000000 /* SIMs in one move */
+
+typedef struct iv_move {
+  iv_action_kind kind; /* handover, stock_in, transfer, walk_in */
+  const char *ctkv;    /* handover: the receiving CTKV; stock_in: the CTKV
+                          stocking in (transfer, walk_in: looked up) */
+  const char *shop;    /* transfer, walk_in: the shop */
+  const char *purpose; /* handover: "testing" or "customers" */
+  const char *iccid_first, *iccid_last; /* full ICCIDs with Luhn digit */
+  const char *by;      /* the acting user */
+} iv_move;
+
+typedef struct iv_move_result {
+  char move_id[32];
+  long sims;
+  char ctkv[IV_ID_MAX + 1]; /* the shop's CTKV for transfer, walk_in */
+} iv_move_result;
+
+typedef enum {
+  IV_MOVE_OK = 0,
+  IV_MOVE_BAD_INPUT,  /* ICCIDs, range size, purpose: 400 */
+  IV_MOVE_UNKNOWN,    /* no such CTKV or shop: 404 */
+  IV_MOVE_REFUSED,    /* the SIMs may not move (state, scope): 409 */
+  IV_MOVE_DB = -1     /* database trouble: retry */
+} iv_move_status;
+
+/* The CTKV of shop: 1 found (ctkv filled), 0 unknown, -1 error. */
+int iv_shop_ctkv(PGconn *c, const char *shop, char ctkv[IV_ID_MAX + 1],
+                 char *errstr, size_t errlen);
+
+/* Inside the caller's transaction. On a refusal nothing is changed. */
+iv_move_status iv_move_range(PGconn *tx, const iv_move *m,
+                             iv_move_result *res, char *errstr,
+                             size_t errlen);
+
+#endif

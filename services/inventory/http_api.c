@@ -1,0 +1,271 @@
+/* http_api.c - the HTTP adapter: token, scope, body, then custody.c. */
+#include "http_api.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "custody.h"
+#include "log.h"
+#include "users.h"
+
+static void reply(sp_http_response *resp, int status, json_t *body) {
+  resp->status = status;
+  resp->body = json_dumps(body, JSON_COMPACT);
+  resp->body_len = resp->body ? strlen(resp->body) : 0;
+  json_decref(body);
+}
+
+static void refuse(sp_http_response *resp, int status, const char *code,
+                   const char *why) {
+  reply(resp, status, json_pack("{s:s, s:s}", "error", why, "code", code));
+}
+
+/* The caller, from its bearer token: 1 known; 0 refused (answered). */
+static int caller(iv_api *api, const sp_http_request *req,
+                  sp_http_response *resp, iv_principal *who) {
+  const char *h = sp_http_header(req, "Authorization");
+  if (!h || strncmp(h, "Bearer ", 7) != 0) {
+    refuse(resp, 401, "no_token",
+           "an \"Authorization: Bearer TOKEN\" header is required");
+    return 0;
+  }
+  char err[512];
+  int found = iv_authenticate(sp_db_conn(api->db), h + 7, who, err,
+                              sizeof err);
+  if (found < 0) {
+    refuse(resp, 503, "unavailable", "the database is unreachable; retry");
+    return 0;
+  }
+  if (!found) {
+    sp_warn("request refused: unknown token", "path", req->path);
+    refuse(resp, 401, "bad_token", "the token is unknown or disabled");
+    return 0;
+  }
+  return 1;
+}
+
+static int allowed(const iv_principal *who, iv_op op, const char *ctkv,
+                   const char *shop, const sp_http_request *req,
+                   sp_http_response *resp) {
+  char why[512];
+  if (iv_may(who, op, ctkv, shop, why, sizeof why))
+    return 1;
+  sp_warn("request refused: not allowed", "user", who->user, "role",
+          iv_role_name(who->role), "op", iv_op_name(op), "path", req->path,
+          "reason", why);
+  refuse(resp, 403, "forbidden", why);
+  return 0;
+}
+
+static json_t *body_object(const sp_http_request *req,
+                           sp_http_response *resp) {
+  json_error_t je;
+  json_t *b = req->body ? json_loadb(req->body, req->body_len,
+                                     JSON_REJECT_DUPLICATES, &je)
+                        : NULL;
+  if (!json_is_object(b)) {
+    json_decref(b);
+    refuse(resp, 400, "bad_request", "the body must be a JSON object");
+    return NULL;
+  }
+  return b;
+}
+
+static const char *field(json_t *b, const char *key) {
+  return json_string_value(json_object_get(b, key));
+}
+
+typedef struct move_tx {
+  const iv_move *m;
+  iv_move_result res;
+  iv_move_status st;
+} move_tx;
+
+static int move_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
+  move_tx *t = arg;
+  t->st = iv_move_range(c, t->m, &t->res, errstr, errlen);
+  return t->st == IV_MOVE_OK ? SP_DB_OK
+         : t->st == IV_MOVE_DB ? SP_DB_ERROR
+                               : SP_DB_REJECT;
+}
+
+/* Run one move and answer it. */
+static void do_move(iv_api *api, const iv_move *m, sp_http_response *resp) {
+  char err[1024];
+  move_tx t = {m, {{0}, 0, {0}}, IV_MOVE_DB};
+  int rc = sp_db_tx(api->db, move_fn, &t, err, sizeof err);
+  if (rc == SP_DB_OK) {
+    sp_info("SIMs moved", "move_id", t.res.move_id, "action",
+            iv_action_name(m->kind), "by", m->by);
+    reply(resp, 201,
+          json_pack("{s:s, s:s, s:I, s:s, s:s}", "move_id", t.res.move_id,
+                    "action", iv_action_name(m->kind), "sims",
+                    (json_int_t)t.res.sims, "iccid_first", m->iccid_first,
+                    "iccid_last", m->iccid_last));
+    return;
+  }
+  switch (t.st) {
+  case IV_MOVE_BAD_INPUT:
+    refuse(resp, 400, "bad_request", err);
+    break;
+  case IV_MOVE_UNKNOWN:
+    refuse(resp, 404, "not_found", err);
+    break;
+  case IV_MOVE_REFUSED:
+    sp_warn("move refused", "action", iv_action_name(m->kind), "by", m->by,
+            "reason", err);
+    refuse(resp, 409, "refused", err);
+    break;
+  default:
+    sp_error("move failed", "action", iv_action_name(m->kind), "error", err);
+    refuse(resp, 503, "unavailable", "the database failed; retry");
+  }
+}
+
+typedef struct route_ctx {
+  iv_api *api;
+  iv_action_kind kind;
+} route_ctx;
+
+static void post_move(const sp_http_request *req, sp_http_response *resp,
+                      void *opaque) {
+  route_ctx *rc = opaque;
+  iv_api *api = rc->api;
+  iv_principal who;
+  pthread_mutex_lock(&api->lock);
+  if (!caller(api, req, resp, &who)) {
+    pthread_mutex_unlock(&api->lock);
+    return;
+  }
+  json_t *b = body_object(req, resp);
+  if (!b) {
+    pthread_mutex_unlock(&api->lock);
+    return;
+  }
+  iv_move m = {.kind = rc->kind, .by = who.user,
+               .iccid_first = field(b, "iccid_first"),
+               .iccid_last = field(b, "iccid_last")};
+  char shop_ctkv[IV_ID_MAX + 1] = "", err[512];
+  iv_op op = (iv_op)iv_op_of_action(rc->kind);
+  const char *tctkv = NULL, *tshop = NULL;
+  switch (rc->kind) {
+  case IV_ACT_HANDOVER:
+    m.ctkv = tctkv = field(b, "ctkv");
+    m.purpose = field(b, "purpose");
+    break;
+  case IV_ACT_STOCK_IN:
+    m.ctkv = tctkv = field(b, "ctkv") ? field(b, "ctkv") : who.ctkv;
+    break;
+  case IV_ACT_WALK_IN:
+    m.iccid_first = m.iccid_last = field(b, "iccid");
+    /* fall through */
+  default: /* transfer, walk_in: the shop and its CTKV */
+    m.shop = tshop = field(b, "shop");
+    if (m.shop) {
+      int found = iv_shop_ctkv(sp_db_conn(api->db), m.shop, shop_ctkv, err,
+                               sizeof err);
+      if (found < 0) {
+        refuse(resp, 503, "unavailable", "the database is unreachable");
+        goto out;
+      }
+      if (!found) {
+        refuse(resp, 404, "not_found", "no such shop");
+        goto out;
+      }
+      tctkv = shop_ctkv;
+    }
+  }
+  if ((rc->kind == IV_ACT_HANDOVER || rc->kind == IV_ACT_STOCK_IN) &&
+      (!tctkv || !*tctkv)) {
+    refuse(resp, 400, "bad_request", "\"ctkv\" is required");
+    goto out;
+  }
+  if ((rc->kind == IV_ACT_TRANSFER || rc->kind == IV_ACT_WALK_IN) && !tshop) {
+    refuse(resp, 400, "bad_request", "\"shop\" is required");
+    goto out;
+  }
+  if (!allowed(&who, op, tctkv, tshop, req, resp))
+    goto out;
+  do_move(api, &m, resp);
+out:
+  json_decref(b);
+  pthread_mutex_unlock(&api->lock);
+}
+
+static void get_stock(const sp_http_request *req, sp_http_response *resp,
+                      void *opaque) {
+  iv_api *api = ((route_ctx *)opaque)->api;
+  iv_principal who;
+  pthread_mutex_lock(&api->lock);
+  if (!caller(api, req, resp, &who))
+    goto out;
+  const char *ctkv = sp_http_query(req, "ctkv");
+  const char *shop = sp_http_query(req, "shop");
+  /* Regional users see their own stock when they name none. */
+  if (!ctkv && !shop && who.role == IV_ROLE_SHOP)
+    shop = who.shop;
+  else if (!ctkv && !shop && who.role == IV_ROLE_CTKV)
+    ctkv = who.ctkv;
+  char sctkv[IV_ID_MAX + 1] = "", err[512];
+  if (shop) {
+    int found = iv_shop_ctkv(sp_db_conn(api->db), shop, sctkv, err,
+                             sizeof err);
+    if (found <= 0) {
+      refuse(resp, found < 0 ? 503 : 404, found < 0 ? "unavailable"
+                                                    : "not_found",
+             found < 0 ? "the database is unreachable" : "no such shop");
+      goto out;
+    }
+    ctkv = sctkv;
+  }
+  if (!allowed(&who, IV_OP_READ_STOCK, ctkv, shop, req, resp))
+    goto out;
+  const char *p[] = {ctkv ? ctkv : "", shop ? shop : ""};
+  PGresult *r = sp_db_query(
+      sp_db_conn(api->db),
+      "SELECT state, count(*) FROM sims WHERE ($1 = '' OR ctkv_id = $1) AND "
+      "($2 = '' OR shop_id = $2) GROUP BY state ORDER BY state",
+      2, p, err, sizeof err);
+  if (!r) {
+    refuse(resp, 503, "unavailable", "the database failed; retry");
+    goto out;
+  }
+  json_t *states = json_object();
+  for (int i = 0; i < PQntuples(r); i++)
+    json_object_set_new(states, PQgetvalue(r, i, 0),
+                        json_integer(atoll(PQgetvalue(r, i, 1))));
+  PQclear(r);
+  json_t *body = json_pack("{s:o}", "states", states);
+  if (ctkv)
+    json_object_set_new(body, "ctkv", json_string(ctkv));
+  if (shop)
+    json_object_set_new(body, "shop", json_string(shop));
+  reply(resp, 200, body);
+out:
+  pthread_mutex_unlock(&api->lock);
+}
+
+size_t iv_api_routes(iv_api *api, sp_http_route *routes, size_t cap) {
+  static route_ctx ctx[5];
+  static const struct {
+    const char *method, *path;
+    iv_action_kind kind;
+    sp_http_handler handler;
+  } table[] = {{"POST", "/v1/handovers", IV_ACT_HANDOVER, post_move},
+               {"POST", "/v1/stock-ins", IV_ACT_STOCK_IN, post_move},
+               {"POST", "/v1/transfers", IV_ACT_TRANSFER, post_move},
+               {"POST", "/v1/walk-ins", IV_ACT_WALK_IN, post_move},
+               {"GET", "/v1/stock", IV_ACT_COUNT, get_stock}};
+  size_t n = sizeof table / sizeof *table;
+  if (n > cap)
+    n = cap;
+  for (size_t i = 0; i < n; i++) {
+    ctx[i] = (route_ctx){api, table[i].kind};
+    routes[i] = (sp_http_route){table[i].method, table[i].path,
+                                table[i].handler, &ctx[i]};
+  }
+  return n;
+}

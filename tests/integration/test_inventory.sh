@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# inventory on a real stack (B7, B8, shop transfers, Flow A's walk-in): the
+# organisation and users from the CLI, then the HTTP API with tokens and
+# scopes. Every refusal (an overlapping or unprovisioned range, the wrong
+# CTKV, another CTKV's shop, a missing, forged or out-of-scope token) gets
+# its status and reason, and changes no row and writes no event.
+set -euo pipefail
+source "$SIMPKI_SOURCE_DIR/tests/lib/harness.sh"
+source "$SIMPKI_SOURCE_DIR/tests/lib/sigverify_pki.sh"
+source "$SIMPKI_SOURCE_DIR/tests/lib/batches.sh"
+
+sp_stack_up --without hlr
+W=$SIMPKI_STACK_DIR/work
+mkdir -p "$W"
+PY=/usr/bin/python3
+export SIMPKI_LOG_LEVEL=warn SIMPKI_ORDER_MAX_BATCH=1000
+sp_batches_init "$W/batches"
+CTL=$SP_CTL
+LOGDIR=$SIMPKI_STACK_DIR/logs
+
+sp_step "the organisation"
+"$CTL" org --help | grep -q "org load FILE" || sp_fail "org --help"
+"$CTL" org load "$SIMPKI_SOURCE_DIR/deploy/local/org.sample.json" >"$W/org1"
+grep -q "9 CTKVs and 18 shops loaded (27 new)" "$W/org1" || sp_fail "org load: $(cat "$W/org1")"
+"$CTL" org load "$SIMPKI_SOURCE_DIR/deploy/local/org.sample.json" >"$W/org2"
+grep -q "(0 new)" "$W/org2" || sp_fail "org load again: $(cat "$W/org2")"
+orgsnap() { sp_psql "SELECT (SELECT count(*) FROM ctkvs) || '/' || (SELECT string_agg(shop_id || ':' || ctkv_id, ',' ORDER BY shop_id) FROM shops)"; }
+before=$(orgsnap)
+$PY - "$SIMPKI_SOURCE_DIR/deploy/local/org.sample.json" "$W/moved.json" <<'PYEOF'
+import json, sys
+o = json.load(open(sys.argv[1]))
+shop = o["ctkvs"][0]["shops"].pop(0)          # HNI-001 moves to CTKV2
+o["ctkvs"][1]["shops"].append(shop)
+o["ctkvs"][1]["shops"].append({"id": "NEW-001", "name": "Mới", "province": "X"})
+json.dump(o, open(sys.argv[2], "w"), ensure_ascii=False)
+PYEOF
+rc=0; "$CTL" org load "$W/moved.json" 2>"$W/err" || rc=$?
+sp_assert_eq "$rc" 1 "org load moving a shop"
+grep -q "shop HNI-001 belongs to another CTKV already" "$W/err" || sp_fail "reason: $(cat "$W/err")"
+echo '{"ctkvs": [{"id": "CTKV0", "name": "x"}]}' >"$W/bad.json"
+rc=0; "$CTL" org load "$W/bad.json" 2>"$W/err" || rc=$?
+sp_assert_eq "$rc" 1 "org load of a bad CTKV id"
+grep -q 'must be CTKV1 to CTKV9' "$W/err" || sp_fail "reason: $(cat "$W/err")"
+printf '{"ctkvs": [' >"$W/trunc.json"
+rc=0; "$CTL" org load "$W/trunc.json" 2>"$W/err" || rc=$?
+sp_assert_eq "$rc" 1 "org load of broken JSON"
+grep -q 'not JSON' "$W/err" || sp_fail "reason: $(cat "$W/err")"
+sp_assert_eq "$(orgsnap)" "$before" "organisation after refused loads"
+
+sp_step "users and their tokens"
+user() { "$CTL" user add "$@" 2>>"$W/users.err"; }
+T_KHDN=$(user khdn-an --role ban_khdn)
+T_CTKV1=$(user ctkv1-binh --role ctkv --ctkv CTKV1)
+T_CTKV2=$(user ctkv2-chi --role ctkv --ctkv CTKV2)
+T_SHOP1=$(user hni001-dung --role shop --shop HNI-001)
+T_SHOP2=$(user hcm001-em --role shop --shop HCM-001)
+T_AUDIT=$(user audit-giang --role auditor)
+[[ $T_KHDN =~ ^[0-9a-f]{64}$ ]] || sp_fail "token: $T_KHDN"
+sp_assert_eq "$(sp_psql "SELECT count(*) FROM users WHERE token_sha256 = encode(sha256('$T_KHDN'::bytea), 'hex')")" 1 "only the token's hash is stored"
+sp_assert_eq "$(sp_psql "SELECT count(*) FROM users WHERE token_sha256 = '$T_KHDN'")" 0 "the token itself is not stored"
+sp_assert_eq "$(sp_psql "SELECT ctkv_id FROM users WHERE user_id = 'hni001-dung'")" "" "a shop user's CTKV comes from its shop"
+nusers=$(sp_psql "SELECT count(*) FROM users")
+refused_user() { # REASON ARGS...
+	local reason=$1 rc=0
+	shift
+	"$CTL" user add "$@" >"$W/out" 2>"$W/err" || rc=$?
+	[ "$rc" -ne 0 ] || sp_fail "user add $* was accepted"
+	grep -q -- "$reason" "$W/err" || sp_fail "user add $*: $(cat "$W/err")"
+	[ -s "$W/out" ] && sp_fail "a refused user add printed a token"
+	true
+}
+refused_user 'unknown role' x1 --role boss
+refused_user 'exists already' khdn-an --role ban_khdn
+refused_user 'no CTKV7' x2 --role ctkv --ctkv CTKV7x
+refused_user 'no shop ZZZ-999' x3 --role shop --shop ZZZ-999
+refused_user 'must be' 'Bad User' --role auditor
+refused_user 'CTKV' x4 --role ctkv
+sp_assert_eq "$(sp_psql "SELECT count(*) FROM users")" "$nusers" "users after refused adds"
+
+sp_step "SIMs to move: two 1,000-SIM batches, one provisioned"
+OID=$(sp_order THALES-VN BCYCP-INV-1 2000 usim_milenage)
+: >"$W/keys"
+sp_batch_produce "$OID-B001" "$W/keys"
+sp_batch_produce "$OID-B002" "$W/keys"
+# The HLR side is hlr-provisioner's (its own test); here B001 is loaded.
+sp_psql "UPDATE sims SET state = 'provisioned' WHERE batch_id = '$OID-B001'" >/dev/null
+nth() { sp_psql "SELECT iccid FROM sims WHERE batch_id = '$1' ORDER BY iccid OFFSET $2 LIMIT 1"; }
+A0=$(nth "$OID-B001" 0) A99=$(nth "$OID-B001" 99) A100=$(nth "$OID-B001" 100) A500=$(nth "$OID-B001" 500)
+A599=$(nth "$OID-B001" 599) A600=$(nth "$OID-B001" 600) A650=$(nth "$OID-B001" 650)
+A699=$(nth "$OID-B001" 699) A700=$(nth "$OID-B001" 700)
+B0=$(nth "$OID-B002" 0) B9=$(nth "$OID-B002" 9)
+
+INV=$(sp_bin inventory)
+"$INV" --help | grep -q "/v1/handovers" || sp_fail "inventory --help"
+SIMPKI_HTTP_PORT=0 SIMPKI_LOG_LEVEL=info "$INV" 2>"$LOGDIR/inventory.log" &
+SVC=$!
+sp_on_exit "kill $SVC 2>/dev/null; wait $SVC 2>/dev/null"
+for _ in $(seq 100); do grep -q '"inventory started"' "$LOGDIR/inventory.log" && break; sleep 0.1; done
+PORT=$(sed -n 's/.*"inventory started".*"http_port":"\([0-9]*\)".*/\1/p' "$LOGDIR/inventory.log")
+[ -n "$PORT" ] || sp_fail "inventory did not start: $(tail -5 "$LOGDIR/inventory.log")"
+URL=http://127.0.0.1:$PORT
+
+# call TOKEN METHOD PATH [JSON]: status in $W/status, body in $W/body.
+call() {
+	local auth=()
+	[ -n "$1" ] && auth=(-H "Authorization: Bearer $1")
+	curl -s -o "$W/body" -w '%{http_code}' -X "$2" "${auth[@]}" -H 'Content-Type: application/json' \
+		${4:+--data-binary "$4"} "$URL$3" >"$W/status"
+}
+snapshot() {
+	sp_psql "SELECT (SELECT string_agg(state || ':' || coalesce(ctkv_id, '-') || ':' || coalesce(shop_id, '-') || '=' || n, ',' ORDER BY state, ctkv_id, shop_id)
+	  FROM (SELECT state, ctkv_id, shop_id, count(*) n FROM sims GROUP BY 1, 2, 3) s) || '/' ||
+	  (SELECT count(*) FROM custody_moves) || '/' || (SELECT count(*) FROM outbox WHERE producer = 'inventory')"
+}
+# refused STATUS REASON_REGEX TOKEN METHOD PATH [JSON]: answered so, nothing changed.
+refused() {
+	local want=$1 reason=$2 before
+	shift 2
+	before=$(snapshot)
+	call "$@"
+	sp_assert_eq "$(cat "$W/status")" "$want" "status of $2 $3 $4: $(cat "$W/body")"
+	$PY -c 'import json,re,sys; b=json.load(open(sys.argv[1])); assert re.search(sys.argv[2], b["error"]), b' "$W/body" "$reason" ||
+		sp_fail "reason of $2 $3: $(cat "$W/body")"
+	sp_assert_eq "$(snapshot)" "$before" "rows and events after the refused $2 $3"
+	echo "ok   - refused $want: $2 $3 ${4:-}" >&2
+}
+ho() { printf '{"ctkv": "%s", "purpose": "%s", "iccid_first": "%s", "iccid_last": "%s"}' "$1" "$2" "$3" "$4"; }
+range() { printf '{"iccid_first": "%s", "iccid_last": "%s"%s}' "$1" "$2" "${3:+, $3}"; }
+
+sp_step "B7: handover"
+call "$T_KHDN" POST /v1/handovers "$(ho CTKV1 customers "$A0" "$A599")"
+sp_assert_eq "$(cat "$W/status")" 201 "handover: $(cat "$W/body")"
+$PY -c 'import json,sys; b=json.load(open(sys.argv[1])); assert b["sims"] == 600 and b["move_id"].startswith("MV-"), b' "$W/body" || sp_fail "handover body"
+sp_assert_eq "$(sp_psql "SELECT count(*) FROM sims WHERE state = 'handed_over' AND ctkv_id = 'CTKV1'")" 600 "SIMs handed over"
+refused 409 "SIM $A500 of the range may not handover" "$T_KHDN" POST /v1/handovers "$(ho CTKV2 testing "$A500" "$A700")"
+refused 409 "SIM $B0 of the range may not handover: .*produced" "$T_KHDN" POST /v1/handovers "$(ho CTKV2 testing "$B0" "$B9")"
+refused 404 "no CTKV CTKV7x" "$T_KHDN" POST /v1/handovers "$(ho CTKV7x testing "$A600" "$A699")"
+refused 400 "purpose" "$T_KHDN" POST /v1/handovers "$(ho CTKV1 fun "$A600" "$A699")"
+BADLUHN=${A600%?}$(( (${A600: -1} + 1) % 10 ))
+refused 400 "Luhn|ICCID" "$T_KHDN" POST /v1/handovers "$(ho CTKV1 testing "$BADLUHN" "$A699")"
+refused 400 "empty" "$T_KHDN" POST /v1/handovers "$(ho CTKV1 testing "$A699" "$A600")"
+refused 400 "JSON object" "$T_KHDN" POST /v1/handovers 'not json'
+refused 403 "ctkv1-binh" "$T_CTKV1" POST /v1/handovers "$(ho CTKV1 testing "$A600" "$A699")"
+refused 403 "" "$T_AUDIT" POST /v1/handovers "$(ho CTKV1 testing "$A600" "$A699")"
+refused 401 "Authorization" "" POST /v1/handovers "$(ho CTKV1 testing "$A600" "$A699")"
+refused 401 "unknown" "$(printf '%064d' 7)" POST /v1/handovers "$(ho CTKV1 testing "$A600" "$A699")"
+refused 401 "unknown" "forged-token" POST /v1/handovers "$(ho CTKV1 testing "$A600" "$A699")"
+grep -q '"request refused: not allowed".*"user":"ctkv1-binh"' "$LOGDIR/inventory.log" || sp_fail "a refusal is not logged with who"
+
+sp_step "B8: stock-in"
+refused 409 "handed over to CTKV1, not CTKV2|CTKV1" "$T_CTKV2" POST /v1/stock-ins "$(range "$A0" "$A599")"
+call "$T_CTKV1" POST /v1/stock-ins "$(range "$A0" "$A599")"
+sp_assert_eq "$(cat "$W/status")" 201 "stock-in: $(cat "$W/body")"
+refused 409 "may not stock_in" "$T_CTKV1" POST /v1/stock-ins "$(range "$A0" "$A599")"
+refused 403 "" "$T_SHOP1" POST /v1/stock-ins "$(range "$A0" "$A599")"
+
+sp_step "transfers to shops, and Flow A's walk-in"
+call "$T_CTKV1" POST /v1/transfers '{"shop": "HNI-001", "iccid_first": "'"$A0"'", "iccid_last": "'"$A99"'"}'
+sp_assert_eq "$(cat "$W/status")" 201 "transfer: $(cat "$W/body")"
+refused 403 "CTKV2" "$T_CTKV1" POST /v1/transfers '{"shop": "HCM-001", "iccid_first": "'"$A100"'", "iccid_last": "'"$A500"'"}'
+refused 404 "no such shop" "$T_CTKV1" POST /v1/transfers '{"shop": "ZZZ-999", "iccid_first": "'"$A100"'", "iccid_last": "'"$A500"'"}'
+refused 409 "may not transfer" "$T_CTKV1" POST /v1/transfers '{"shop": "HNI-002", "iccid_first": "'"$A0"'", "iccid_last": "'"$A99"'"}'
+call "$T_KHDN" POST /v1/handovers "$(ho CTKV1 testing "$A600" "$A699")"
+sp_assert_eq "$(cat "$W/status")" 201 "second handover: $(cat "$W/body")"
+call "$T_SHOP1" POST /v1/walk-ins '{"shop": "HNI-001", "iccid": "'"$A650"'"}'
+sp_assert_eq "$(cat "$W/status")" 201 "walk-in: $(cat "$W/body")"
+A660=$(nth "$OID-B001" 660)
+refused 409 "CTKV1" "$T_SHOP2" POST /v1/walk-ins '{"shop": "HCM-001", "iccid": "'"$A660"'"}'
+refused 403 "" "$T_SHOP2" POST /v1/walk-ins '{"shop": "HNI-001", "iccid": "'"$A660"'"}'
+
+sp_step "stock as each one sees it"
+call "$T_SHOP1" GET /v1/stock
+sp_assert_eq "$(cat "$W/status")" 200 "shop stock"
+$PY -c 'import json,sys; b=json.load(open(sys.argv[1])); assert b["shop"] == "HNI-001" and b["states"] == {"at_shop": 101}, b' "$W/body" || sp_fail "shop stock: $(cat "$W/body")"
+call "$T_CTKV1" GET /v1/stock
+$PY -c 'import json,sys; b=json.load(open(sys.argv[1])); assert b["states"] == {"at_shop": 101, "handed_over": 99, "in_stock": 500}, b' "$W/body" || sp_fail "ctkv stock: $(cat "$W/body")"
+call "$T_AUDIT" GET "/v1/stock?ctkv=CTKV1"
+sp_assert_eq "$(cat "$W/status")" 200 "auditor stock"
+call "$T_SHOP1" GET "/v1/stock?ctkv=CTKV2"
+sp_assert_eq "$(cat "$W/status")" 403 "a shop reading another CTKV's stock"
+
+sp_step "events: one per move, valid, on the topic sims"
+for _ in $(seq 300); do
+	[ "$(sp_psql "SELECT count(*) FROM outbox_pending WHERE producer = 'inventory'")" = 0 ] && break
+	sleep 0.1
+done
+"$CTL" events dump --topic sims >"$W/events.jsonl"
+sp_assert_eq "$(wc -l <"$W/events.jsonl")" "$(sp_psql "SELECT count(*) FROM custody_moves")" "events on sims"
+sp_assert_eq "$($PY -c 'import json,sys; print(" ".join(sorted(json.loads(l)["type"] for l in open(sys.argv[1]))))' "$W/events.jsonl")" \
+	"sims.handed_over sims.handed_over sims.stocked_in sims.transferred sims.walked_in" "event types"
+$PY "$SIMPKI_SOURCE_DIR/tests/lib/validate_events.py" "$W/events.jsonl" >&2 || sp_fail "events fail their schemas"
+for t in "$T_KHDN" "$T_CTKV1" "$T_SHOP1"; do
+	grep -q "$t" "$LOGDIR/inventory.log" "$W/events.jsonl" && sp_fail "a token reached a log or an event"
+done
+kill -TERM "$SVC"
+wait "$SVC" || sp_fail "inventory did not stop cleanly on SIGTERM"
+echo "ok - inventory" >&2
