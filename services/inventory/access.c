@@ -127,17 +127,21 @@ static void target_words(const char *tc, const char *ts, const char *none,
 
 int iv_may(const iv_principal *who, iv_op op, const char *target_ctkv,
            const char *target_shop, char *why, size_t whylen) {
-  char bad[160];
-  if (iv_principal_check(who, bad, sizeof bad)) {
-    snprintf(why, whylen, "%s", bad);
+  if (iv_principal_check(who, why, whylen))
     return 0;
-  }
   if ((unsigned)op >= IV_OP_COUNT) {
     snprintf(why, whylen, "user %s: unknown operation %d", who->user, (int)op);
     return 0;
   }
   const char *tc = target_ctkv ? target_ctkv : "";
   const char *ts = target_shop ? target_shop : "";
+  /* A malformed target matches no scope; refused without echoing it, as it
+   * may come straight from a request. */
+  if ((*tc && !id_ok(tc)) || (*ts && !id_ok(ts))) {
+    snprintf(why, whylen, "user %s may not %s: the target %s id is malformed",
+             who->user, op_names[op], *tc && !id_ok(tc) ? "CTKV" : "shop");
+    return 0;
+  }
   iv_role r = who->role;
   int is_ctkv = r == IV_ROLE_CTKV && eq(who->ctkv, tc);
   /* A shop acts for itself; a target CTKV, when given, must be its own. */

@@ -81,7 +81,7 @@ int iv_principal_check(const iv_principal *who, char *why, size_t whylen);
  *   read_reconcile   ctkv: whose counts ("" = all)
  * 1 allowed; 0 refused, with a reason naming who and what ("user
  * shop-hni-001 (shop HNI-001) may not transfer SIMs of CTKV2: ..."). An
- * invalid principal is refused everything. */
+ * invalid principal, and a target that is not an id, are refused. */
 int iv_may(const iv_principal *who, iv_op op, const char *target_ctkv,
            const char *target_shop, char *why, size_t whylen);
 

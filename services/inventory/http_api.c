@@ -9,6 +9,7 @@
 #include "access.h"
 #include "custody.h"
 #include "log.h"
+#include "sales.h"
 #include "users.h"
 
 static void reply(sp_http_response *resp, int status, json_t *body) {
@@ -248,8 +249,300 @@ out:
   pthread_mutex_unlock(&api->lock);
 }
 
+/* ---- one SIM at a shop: connect, sell, deliver ---- */
+
+typedef struct shop_call {
+  iv_principal who;
+  json_t *body;
+  const char *shop;
+  char ctkv[IV_ID_MAX + 1];
+} shop_call;
+
+/* Token, body, the shop (the body's, or the caller's own) and the right
+ * to do op there: 1 go on (api->lock held), 0 answered. */
+static int shop_begin(iv_api *api, const sp_http_request *req,
+                      sp_http_response *resp, iv_op op, shop_call *sc) {
+  memset(sc, 0, sizeof *sc);
+  pthread_mutex_lock(&api->lock);
+  if (!caller(api, req, resp, &sc->who) || !(sc->body = body_object(req, resp)))
+    goto refused;
+  sc->shop = field(sc->body, "shop");
+  if (!sc->shop && sc->who.shop[0])
+    sc->shop = sc->who.shop;
+  if (!sc->shop) {
+    refuse(resp, 400, "bad_request", "\"shop\" is required");
+    goto refused;
+  }
+  char err[512];
+  int found = iv_shop_ctkv(sp_db_conn(api->db), sc->shop, sc->ctkv, err,
+                           sizeof err);
+  if (found <= 0) {
+    refuse(resp, found < 0 ? 503 : 404, found < 0 ? "unavailable" : "not_found",
+           found < 0 ? "the database is unreachable" : "no such shop");
+    goto refused;
+  }
+  if (!allowed(&sc->who, op, sc->ctkv, sc->shop, req, resp))
+    goto refused;
+  return 1;
+refused:
+  json_decref(sc->body);
+  pthread_mutex_unlock(&api->lock);
+  return 0;
+}
+
+static void shop_end(iv_api *api, shop_call *sc) {
+  json_decref(sc->body);
+  pthread_mutex_unlock(&api->lock);
+}
+
+static void answer_status(sp_http_response *resp, iv_move_status st,
+                          const char *err) {
+  switch (st) {
+  case IV_MOVE_BAD_INPUT:
+    refuse(resp, 400, "bad_request", err);
+    break;
+  case IV_MOVE_UNKNOWN:
+    refuse(resp, 404, "not_found", err);
+    break;
+  case IV_MOVE_REFUSED:
+    refuse(resp, 409, "refused", err);
+    break;
+  default:
+    refuse(resp, 503, "unavailable", "the database failed; retry");
+  }
+}
+
+typedef struct connect_tx {
+  const iv_connect_req *r;
+  iv_connect_res res;
+  iv_move_status st;
+} connect_tx;
+
+static int connect_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
+  connect_tx *t = arg;
+  t->st = iv_connect_request(c, t->r, &t->res, errstr, errlen);
+  return t->st == IV_MOVE_OK ? SP_DB_OK
+         : t->st == IV_MOVE_DB ? SP_DB_ERROR
+                               : SP_DB_REJECT;
+}
+
+static void post_connection(const sp_http_request *req,
+                            sp_http_response *resp, void *opaque) {
+  iv_api *api = ((route_ctx *)opaque)->api;
+  shop_call sc;
+  if (!shop_begin(api, req, resp, IV_OP_CONNECT, &sc))
+    return;
+  json_t *swap = json_object_get(sc.body, "swap");
+  iv_connect_req r = {.iccid = field(sc.body, "iccid"), .shop = sc.shop,
+                      .by = sc.who.user, .case_id = field(sc.body, "case_id"),
+                      .swap = json_is_boolean(swap) ? json_is_true(swap) : -1,
+                      .msisdn = field(sc.body, "msisdn"),
+                      .package = field(sc.body, "package")};
+  connect_tx t = {&r, {{0}, {0}, 0}, IV_MOVE_DB};
+  char err[1024];
+  if (sp_db_tx(api->db, connect_fn, &t, err, sizeof err) == SP_DB_OK) {
+    sp_info("connection requested", "request_id", t.res.request_id, "iccid",
+            r.iccid, "by", sc.who.user);
+    reply(resp, 202,
+          json_pack("{s:s, s:s, s:s, s:b, s:s}", "request_id",
+                    t.res.request_id, "iccid", r.iccid, "msisdn",
+                    t.res.msisdn, "swap", t.res.swap, "state", "requested"));
+  } else {
+    if (t.st != IV_MOVE_DB)
+      sp_warn("connection refused", "iccid", r.iccid ? r.iccid : "", "by",
+              sc.who.user, "reason", err);
+    answer_status(resp, t.st, err);
+  }
+  shop_end(api, &sc);
+}
+
+static void get_connection(const sp_http_request *req, sp_http_response *resp,
+                           void *opaque) {
+  iv_api *api = ((route_ctx *)opaque)->api;
+  iv_principal who;
+  pthread_mutex_lock(&api->lock);
+  if (!caller(api, req, resp, &who))
+    goto out;
+  const char *id = req->path + strlen("/v1/connections/");
+  char err[512];
+  const char *p[] = {id};
+  PGresult *r = sp_db_query(
+      sp_db_conn(api->db),
+      "SELECT request_id, iccid, msisdn, swap, state, coalesce(reason, ''), "
+      "shop_id, ctkv_id, coalesce(case_id, '') FROM connections WHERE "
+      "request_id = $1",
+      1, p, err, sizeof err);
+  if (!r) {
+    refuse(resp, 503, "unavailable", "the database failed; retry");
+    goto out;
+  }
+  if (PQntuples(r) != 1) {
+    PQclear(r);
+    refuse(resp, 404, "not_found", "no such connection");
+    goto out;
+  }
+  if (allowed(&who, IV_OP_READ_STOCK, PQgetvalue(r, 0, 7), PQgetvalue(r, 0, 6),
+              req, resp)) {
+    json_t *b = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}", "request_id",
+                          PQgetvalue(r, 0, 0), "iccid", PQgetvalue(r, 0, 1),
+                          "msisdn", PQgetvalue(r, 0, 2), "swap",
+                          PQgetvalue(r, 0, 3)[0] == 't', "state",
+                          PQgetvalue(r, 0, 4), "shop", PQgetvalue(r, 0, 6));
+    if (*PQgetvalue(r, 0, 5))
+      json_object_set_new(b, "reason", json_string(PQgetvalue(r, 0, 5)));
+    if (*PQgetvalue(r, 0, 8))
+      json_object_set_new(b, "case_id", json_string(PQgetvalue(r, 0, 8)));
+    reply(resp, 200, b);
+  }
+  PQclear(r);
+out:
+  pthread_mutex_unlock(&api->lock);
+}
+
+typedef struct sale_tx {
+  const iv_sale_req *r;
+  json_t *invoice;
+  iv_move_status st;
+} sale_tx;
+
+static int sale_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
+  sale_tx *t = arg;
+  json_decref(t->invoice); /* a retried transaction starts over */
+  t->invoice = NULL;
+  t->st = iv_sell(c, t->r, &t->invoice, errstr, errlen);
+  return t->st == IV_MOVE_OK ? SP_DB_OK
+         : t->st == IV_MOVE_DB ? SP_DB_ERROR
+                               : SP_DB_REJECT;
+}
+
+static void post_sale(const sp_http_request *req, sp_http_response *resp,
+                      void *opaque) {
+  iv_api *api = ((route_ctx *)opaque)->api;
+  shop_call sc;
+  if (!shop_begin(api, req, resp, IV_OP_SELL, &sc))
+    return;
+  json_t *buyer = json_object_get(sc.body, "buyer");
+  iv_sale_req r = {.iccid = field(sc.body, "iccid"), .shop = sc.shop,
+                   .by = sc.who.user,
+                   .buyer_name = json_string_value(json_object_get(buyer, "name")),
+                   .buyer_id = json_string_value(json_object_get(buyer, "id_number")),
+                   .buyer_phone = json_string_value(json_object_get(buyer, "phone"))};
+  sale_tx t = {&r, NULL, IV_MOVE_DB};
+  char err[1024];
+  if (sp_db_tx(api->db, sale_fn, &t, err, sizeof err) == SP_DB_OK) {
+    sp_info("SIM sold", "iccid", r.iccid, "by", sc.who.user);
+    reply(resp, 201, t.invoice);
+  } else {
+    json_decref(t.invoice);
+    if (t.st != IV_MOVE_DB)
+      sp_warn("sale refused", "iccid", r.iccid ? r.iccid : "", "by",
+              sc.who.user, "reason", err);
+    answer_status(resp, t.st, err);
+  }
+  shop_end(api, &sc);
+}
+
+typedef struct deliver_tx {
+  const char *iccid, *shop, *received_by, *by;
+  long long paid;
+  iv_move_status st;
+} deliver_tx;
+
+static int deliver_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
+  deliver_tx *t = arg;
+  t->st = iv_deliver(c, t->iccid, t->shop, t->received_by, t->paid, t->by,
+                     errstr, errlen);
+  return t->st == IV_MOVE_OK ? SP_DB_OK
+         : t->st == IV_MOVE_DB ? SP_DB_ERROR
+                               : SP_DB_REJECT;
+}
+
+static void post_delivery(const sp_http_request *req, sp_http_response *resp,
+                          void *opaque) {
+  iv_api *api = ((route_ctx *)opaque)->api;
+  shop_call sc;
+  if (!shop_begin(api, req, resp, IV_OP_DELIVER, &sc))
+    return;
+  json_t *paid = json_object_get(sc.body, "amount_paid");
+  deliver_tx t = {field(sc.body, "iccid"), sc.shop,
+                  field(sc.body, "received_by"), sc.who.user,
+                  json_is_integer(paid) ? json_integer_value(paid) : -1,
+                  IV_MOVE_DB};
+  char err[1024];
+  if (sp_db_tx(api->db, deliver_fn, &t, err, sizeof err) == SP_DB_OK)
+    reply(resp, 201, json_pack("{s:s, s:s}", "iccid", t.iccid, "state",
+                               "delivered"));
+  else
+    answer_status(resp, t.st, err);
+  shop_end(api, &sc);
+}
+
+/* GET /v1/invoices/{series}/{number}[?format=html] */
+static void get_invoice(const sp_http_request *req, sp_http_response *resp,
+                        void *opaque) {
+  iv_api *api = ((route_ctx *)opaque)->api;
+  iv_principal who;
+  pthread_mutex_lock(&api->lock);
+  if (!caller(api, req, resp, &who))
+    goto out;
+  char series[32] = "";
+  long long number = 0;
+  const char *rest = req->path + strlen("/v1/invoices/");
+  const char *slash = strchr(rest, '/');
+  char *end = NULL;
+  if (slash && (size_t)(slash - rest) < sizeof series) {
+    memcpy(series, rest, (size_t)(slash - rest));
+    number = strtoll(slash + 1, &end, 10);
+  }
+  if (!series[0] || !end || *end || number <= 0) {
+    refuse(resp, 400, "bad_request", "use /v1/invoices/SERIES/NUMBER");
+    goto out;
+  }
+  const char *fmt = sp_http_query(req, "format");
+  int html = fmt && !strcmp(fmt, "html");
+  json_t *doc;
+  char *page = NULL, err[512];
+  int found = iv_invoice_get(sp_db_conn(api->db), series, number, &doc,
+                             html ? &page : NULL, err, sizeof err);
+  if (found <= 0) {
+    refuse(resp, found < 0 ? 503 : 404, found < 0 ? "unavailable" : "not_found",
+           found < 0 ? "the invoice cannot be read" : "no such invoice");
+    goto out;
+  }
+  const char *ctkv = json_string_value(
+      json_object_get(json_object_get(doc, "seller"), "ctkv"));
+  /* A shop reads the invoices of its own sales. */
+  char num[24], shop[IV_ID_MAX + 1] = "";
+  snprintf(num, sizeof num, "%lld", number);
+  const char *ps[] = {series, num};
+  PGresult *r = sp_db_query(sp_db_conn(api->db),
+                            "SELECT shop_id FROM invoices WHERE series = $1 "
+                            "AND number = $2::int",
+                            2, ps, err, sizeof err);
+  if (r && PQntuples(r) == 1)
+    snprintf(shop, sizeof shop, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  if (!allowed(&who, IV_OP_READ_STOCK, ctkv,
+               who.role == IV_ROLE_SHOP ? shop : NULL, req, resp)) {
+    json_decref(doc);
+    free(page);
+    goto out;
+  }
+  if (html) {
+    json_decref(doc);
+    resp->status = 200;
+    resp->content_type = "text/html; charset=utf-8";
+    resp->body = page;
+    resp->body_len = strlen(page);
+  } else {
+    reply(resp, 200, doc);
+  }
+out:
+  pthread_mutex_unlock(&api->lock);
+}
+
 size_t iv_api_routes(iv_api *api, sp_http_route *routes, size_t cap) {
-  static route_ctx ctx[5];
+  static route_ctx ctx[10];
   static const struct {
     const char *method, *path;
     iv_action_kind kind;
@@ -258,7 +551,12 @@ size_t iv_api_routes(iv_api *api, sp_http_route *routes, size_t cap) {
                {"POST", "/v1/stock-ins", IV_ACT_STOCK_IN, post_move},
                {"POST", "/v1/transfers", IV_ACT_TRANSFER, post_move},
                {"POST", "/v1/walk-ins", IV_ACT_WALK_IN, post_move},
-               {"GET", "/v1/stock", IV_ACT_COUNT, get_stock}};
+               {"GET", "/v1/stock", IV_ACT_COUNT, get_stock},
+               {"POST", "/v1/connections", IV_ACT_CONNECT, post_connection},
+               {"GET", "/v1/connections/*", IV_ACT_CONNECT, get_connection},
+               {"POST", "/v1/sales", IV_ACT_SELL, post_sale},
+               {"POST", "/v1/deliveries", IV_ACT_DELIVER, post_delivery},
+               {"GET", "/v1/invoices/*", IV_ACT_SELL, get_invoice}};
   size_t n = sizeof table / sizeof *table;
   if (n > cap)
     n = cap;

@@ -364,6 +364,7 @@ static void money(FILE *f, long long v) {
 }
 
 #define EN(s) " <span class=\"en\">(" s ")</span>"
+#define SIGN "<i>Ký, ghi rõ họ tên</i>" EN("signature, full name")
 
 static const char style[] =
     "body{font-family:\"Times New Roman\",Times,serif;color:#000;"
@@ -448,8 +449,9 @@ static void html_body(FILE *f, const iv_invoice *inv, const char *number,
   fprintf(f, "</b></td></tr>\n</tfoot>\n</table>\n<p>Số tiền viết bằng "
              "chữ" EN("Amount in words") ": <i>%s</i></p>\n",
           words);
-  fputs("<div class=\"sign\"><div>Người mua hàng" EN("Buyer") "</div>"
-        "<div>Người bán hàng" EN("Seller") "</div></div>\n",
+  fputs("<div class=\"sign\"><div>Người mua hàng" EN("Buyer") "<br>"
+        SIGN "</div><div>Người bán hàng" EN("Seller") "<br>" SIGN
+        "</div></div>\n",
         f);
 }
 

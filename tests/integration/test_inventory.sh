@@ -179,15 +179,109 @@ sp_assert_eq "$(cat "$W/status")" 200 "auditor stock"
 call "$T_SHOP1" GET "/v1/stock?ctkv=CTKV2"
 sp_assert_eq "$(cat "$W/status")" 403 "a shop reading another CTKV's stock"
 
+sp_step "data shops sell from: tariffs and the number pool"
+"$CTL" tariffs load "$SIMPKI_SOURCE_DIR/deploy/local/tariffs.sample.json" | grep -q "2 tariff packages loaded" || sp_fail "tariffs load"
+"$CTL" numbers load "$SIMPKI_SOURCE_DIR/deploy/local/numbers.sample" | grep -q "200 numbers read, 200 new" || sp_fail "numbers load"
+echo '[{"id": "BAD", "name": "x", "connection_fee": -1, "package_price": 1}]' >"$W/badtariff.json"
+rc=0; "$CTL" tariffs load "$W/badtariff.json" 2>"$W/err" || rc=$?
+sp_assert_eq "$rc" 1 "a negative price"
+sp_assert_eq "$(sp_psql "SELECT count(*) FROM tariffs")" 2 "tariffs after the refused load"
+printf '0799100000\n12345\n' >"$W/badnumbers"
+rc=0; "$CTL" numbers load "$W/badnumbers" 2>"$W/err" || rc=$?
+sp_assert_eq "$rc" 1 "a bad number"
+grep -q "line 2" "$W/err" || sp_fail "bad number reason: $(cat "$W/err")"
+sp_assert_eq "$(sp_psql "SELECT count(*) FROM numbers")" 200 "the pool after the refused load"
+
+sp_step "B9: connections, through hlr-provisioner's answers"
+printf 'agency,full_name,id_number,msisdn,wants_new_number\nBộ Tư pháp,Đỗ Thị Hà,001190000101,0901234567,no\nBộ Tư pháp,Ngô Văn Khánh,001190000102,,yes\n' >"$W/notice.csv"
+"$CTL" registration import "$W/notice.csv" --ref CTS-INV-1 >/dev/null 2>&1 || sp_fail "notice import"
+SWAPCASE=$(sp_psql "SELECT case_id FROM connection_cases WHERE id_number = '001190000101'")
+NEWCASE=$(sp_psql "SELECT case_id FROM connection_cases WHERE id_number = '001190000102'")
+A1=$(nth "$OID-B001" 1) A2=$(nth "$OID-B001" 2) A3=$(nth "$OID-B001" 3)
+conn() { printf '{"iccid": "%s", "package": "PKI-1Y"%s}' "$1" "${2:+, $2}"; }
+call "$T_SHOP1" POST /v1/connections "$(conn "$A0" "\"case_id\": \"$SWAPCASE\"")"
+sp_assert_eq "$(cat "$W/status")" 202 "swap connection: $(cat "$W/body")"
+REQ_SWAP=$($PY -c 'import json,sys; b=json.load(open(sys.argv[1])); assert b["swap"] is True and b["msisdn"] == "84901234567", b; print(b["request_id"])' "$W/body") ||
+	sp_fail "swap connection body: $(cat "$W/body")"
+call "$T_SHOP1" POST /v1/connections "$(conn "$A1" "\"case_id\": \"$NEWCASE\"")"
+sp_assert_eq "$(cat "$W/status")" 202 "new-number connection: $(cat "$W/body")"
+REQ_NEW=$($PY -c 'import json,sys; b=json.load(open(sys.argv[1])); assert b["swap"] is False and b["msisdn"] == "84799100000", b; print(b["request_id"])' "$W/body") ||
+	sp_fail "new-number connection body: $(cat "$W/body")"
+sp_assert_eq "$(sp_psql "SELECT state FROM numbers WHERE msisdn = '84799100000'")" reserved "the picked number is reserved"
+refused 409 "in flight" "$T_SHOP1" POST /v1/connections "$(conn "$A0" "\"swap\": false")"
+refused 409 "in flight" "$T_SHOP1" POST /v1/connections "$(conn "$A2" "\"case_id\": \"$SWAPCASE\"")"
+refused 409 "not free" "$T_SHOP1" POST /v1/connections "$(conn "$A2" "\"swap\": false, \"msisdn\": \"0799100000\"")"
+refused 409 "may not connect" "$T_SHOP1" POST /v1/connections "$(conn "$A100" "\"swap\": false")"
+refused 404 "no tariff package" "$T_SHOP1" POST /v1/connections '{"iccid": "'"$A2"'", "swap": false, "package": "NOPE"}'
+refused 404 "no connection case" "$T_SHOP1" POST /v1/connections "$(conn "$A2" "\"case_id\": \"CASE-2026-999999\"")"
+refused 400 "swap" "$T_SHOP1" POST /v1/connections "$(conn "$A2")"
+refused 403 "" "$T_SHOP2" POST /v1/connections "$(conn "$A2" "\"swap\": false, \"shop\": \"HNI-001\"")"
+# hlr-provisioner's answers (its own test drives the real HLR), each
+# chained after its request, as the real one is.
+FORGE=$(sp_bin event_forge)
+prev() { sp_psql "SELECT payload::json->>'hash' FROM outbox WHERE subject = 'connection/$1' ORDER BY seq DESC LIMIT 1"; }
+{
+	"$FORGE" --type connection.hlr_done --subject "connection/$REQ_SWAP" --prev "$(prev "$REQ_SWAP")" --data "{\"request_id\": \"$REQ_SWAP\", \"iccid\": \"$A0\", \"imsi\": \"452010000000001\", \"msisdn\": \"84901234567\", \"swap\": true, \"old_imsi\": \"452019999000001\"}"
+	"$FORGE" --type connection.hlr_failed --subject "connection/$REQ_NEW" --prev "$(prev "$REQ_NEW")" --data "{\"request_id\": \"$REQ_NEW\", \"iccid\": \"$A1\", \"msisdn\": \"84799100000\", \"swap\": false, \"reason\": \"HLR down for the test\", \"restored\": false}"
+} >"$W/answers.jsonl"
+kcat -P -b "$SIMPKI_KAFKA_BOOTSTRAP" -t connections -l "$W/answers.jsonl"
+for _ in $(seq 300); do
+	[ "$(sp_psql "SELECT count(*) FROM connections WHERE state <> 'requested'")" = 2 ] && break
+	sleep 0.1
+done
+sp_assert_eq "$(sp_psql "SELECT state FROM connections WHERE request_id = '$REQ_SWAP'")/$(sp_psql "SELECT state FROM sims WHERE iccid = '$A0'")" "done/connected" "the swap, answered"
+sp_assert_eq "$(sp_psql "SELECT state || '|' || reason FROM connections WHERE request_id = '$REQ_NEW'")/$(sp_psql "SELECT state FROM sims WHERE iccid = '$A1'")" \
+	"failed|HLR down for the test/at_shop" "the failed connection leaves the SIM at the shop"
+sp_assert_eq "$(sp_psql "SELECT state FROM numbers WHERE msisdn = '84799100000'")" free "the failed connection's number is free again"
+call "$T_SHOP1" GET "/v1/connections/$REQ_NEW"
+$PY -c 'import json,sys; b=json.load(open(sys.argv[1])); assert b["state"] == "failed" and b["reason"] == "HLR down for the test", b' "$W/body" || sp_fail "GET connection: $(cat "$W/body")"
+kcat -P -b "$SIMPKI_KAFKA_BOOTSTRAP" -t connections -l "$W/answers.jsonl"   # redelivered: no change
+call "$T_SHOP1" POST /v1/connections "$(conn "$A1" "\"case_id\": \"$NEWCASE\"")"
+sp_assert_eq "$(cat "$W/status")" 202 "a failed connection can be tried again: $(cat "$W/body")"
+
+sp_step "B10: the sale and its invoice; B11: delivery and payment"
+sale() { printf '{"iccid": "%s", "buyer": {"name": "%s", "id_number": "001190000101"}}' "$1" "$2"; }
+refused 400 "name" "$T_SHOP1" POST /v1/sales '{"iccid": "'"$A0"'", "buyer": {}}'
+call "$T_SHOP1" POST /v1/sales "$(sale "$A0" 'Đỗ Thị Hà <b>&</b>')"
+sp_assert_eq "$(cat "$W/status")" 201 "sale: $(cat "$W/body")"
+$PY - "$W/body" <<'PYEOF' || sp_fail "invoice: $(cat "$W/body")"
+import json, sys
+b = json.load(open(sys.argv[1]))
+assert b["series"] == "1C26TK1", b
+assert int(b["number"]) == 1, b
+assert (b["subtotal"], b["vat"], b["total"]) == (650000, 65000, 715000), b
+assert b["buyer"]["phone"] == "84901234567", b
+assert [l["unit_price"] for l in b["lines"]] == [50000, 600000], b
+PYEOF
+sp_assert_eq "$(sp_psql "SELECT next_invoice_no FROM ctkvs WHERE ctkv_id = 'CTKV1'")" 2 "the series moved on by one"
+refused 409 "may not sell" "$T_SHOP1" POST /v1/sales "$(sale "$A0" 'Again')"
+refused 409 "may not sell" "$T_SHOP1" POST /v1/sales "$(sale "$A1" 'Not connected')"
+sp_assert_eq "$(sp_psql "SELECT next_invoice_no FROM ctkvs WHERE ctkv_id = 'CTKV1'")" 2 "no number taken by refused sales"
+call "$T_SHOP1" GET "/v1/invoices/1C26TK1/1?format=html"
+sp_assert_eq "$(cat "$W/status")" 200 "the invoice page"
+grep -q "HÓA ĐƠN" "$W/body" || sp_fail "invoice page title"
+grep -q "Đỗ Thị Hà &lt;b&gt;&amp;&lt;/b&gt;" "$W/body" || sp_fail "invoice page escaping"
+grep -q "715.000" "$W/body" || sp_fail "invoice page total"
+call "$T_AUDIT" GET "/v1/invoices/1C26TK1/1"
+sp_assert_eq "$(cat "$W/status")" 200 "an auditor reads the invoice"
+call "$T_SHOP2" GET "/v1/invoices/1C26TK1/1"
+sp_assert_eq "$(cat "$W/status")" 403 "another CTKV's shop reads the invoice"
+refused 400 "amount paid" "$T_SHOP1" POST /v1/deliveries '{"iccid": "'"$A0"'", "received_by": "Đỗ Thị Hà", "amount_paid": 999999}'
+call "$T_SHOP1" POST /v1/deliveries '{"iccid": "'"$A0"'", "received_by": "Đỗ Thị Hà", "amount_paid": 700000}'
+sp_assert_eq "$(cat "$W/status")" 201 "delivery: $(cat "$W/body")"
+sp_assert_eq "$(sp_psql "SELECT amount_paid || '/' || debt FROM deliveries WHERE iccid = '$A0'")" "700000/15000" "payment and debt"
+refused 409 "may not deliver" "$T_SHOP1" POST /v1/deliveries '{"iccid": "'"$A0"'", "received_by": "X", "amount_paid": 0}'
+
 sp_step "events: one per move, valid, on the topic sims"
 for _ in $(seq 300); do
 	[ "$(sp_psql "SELECT count(*) FROM outbox_pending WHERE producer = 'inventory'")" = 0 ] && break
 	sleep 0.1
 done
 "$CTL" events dump --topic sims >"$W/events.jsonl"
-sp_assert_eq "$(wc -l <"$W/events.jsonl")" "$(sp_psql "SELECT count(*) FROM custody_moves")" "events on sims"
 sp_assert_eq "$($PY -c 'import json,sys; print(" ".join(sorted(json.loads(l)["type"] for l in open(sys.argv[1]))))' "$W/events.jsonl")" \
-	"sims.handed_over sims.handed_over sims.stocked_in sims.transferred sims.walked_in" "event types"
+	"sim.connect_failed sim.connected sim.delivered sim.sold sims.handed_over sims.handed_over sims.stocked_in sims.transferred sims.walked_in" "event types on sims"
+"$CTL" events dump --topic connections | grep '"connection.requested"' >>"$W/events.jsonl"
+sp_assert_eq "$(grep -c '"connection.requested"' "$W/events.jsonl")" 3 "connection requests on connections"
 $PY "$SIMPKI_SOURCE_DIR/tests/lib/validate_events.py" "$W/events.jsonl" >&2 || sp_fail "events fail their schemas"
 for t in "$T_KHDN" "$T_CTKV1" "$T_SHOP1"; do
 	grep -q "$t" "$LOGDIR/inventory.log" "$W/events.jsonl" && sp_fail "a token reached a log or an event"

@@ -22,6 +22,8 @@ int sp_cmd_numbering(int argc, char **argv);
 int sp_cmd_batch(int argc, char **argv);
 int sp_cmd_org(int argc, char **argv);
 int sp_cmd_user(int argc, char **argv);
+int sp_cmd_tariffs(int argc, char **argv);
+int sp_cmd_numbers(int argc, char **argv);
 
 /* True for "--help" / "-h". */
 int sp_is_help(const char *arg);

@@ -24,6 +24,8 @@ static const struct {
     {"batch", sp_cmd_batch, "a batch from B3 to B6, HLR loading live: show"},
     {"org", sp_cmd_org, "the CTKVs and their shops: load"},
     {"user", sp_cmd_user, "inventory API users and their tokens: add"},
+    {"tariffs", sp_cmd_tariffs, "tariff packages shops sell (B10): load"},
+    {"numbers", sp_cmd_numbers, "the pool of free phone numbers (B9): load"},
 };
 
 int sp_is_help(const char *arg) {
