@@ -9,6 +9,7 @@
 #include "access.h"
 #include "custody.h"
 #include "log.h"
+#include "reconcile.h"
 #include "sales.h"
 #include "users.h"
 
@@ -541,8 +542,45 @@ out:
   pthread_mutex_unlock(&api->lock);
 }
 
+/* GET /v1/reports/reconcile[?order=&from=&to=&ctkv=&format=csv] */
+static void get_reconcile(const sp_http_request *req, sp_http_response *resp,
+                          void *opaque) {
+  iv_api *api = ((route_ctx *)opaque)->api;
+  iv_principal who;
+  pthread_mutex_lock(&api->lock);
+  if (!caller(api, req, resp, &who))
+    goto out;
+  iv_reconcile_filter f = {sp_http_query(req, "order"),
+                           sp_http_query(req, "from"), sp_http_query(req, "to"),
+                           sp_http_query(req, "ctkv")};
+  if (!f.ctkv && who.role == IV_ROLE_CTKV)
+    f.ctkv = who.ctkv; /* a CTKV reconciles its own region */
+  if (!allowed(&who, IV_OP_READ_RECONCILE, f.ctkv, NULL, req, resp))
+    goto out;
+  char err[512];
+  int bad = 0;
+  json_t *report = iv_reconcile(sp_db_conn(api->db), &f, &bad, err, sizeof err);
+  if (!report) {
+    refuse(resp, bad ? 400 : 503, bad ? "bad_request" : "unavailable",
+           bad ? err : "the database failed; retry");
+    goto out;
+  }
+  const char *fmt = sp_http_query(req, "format");
+  if (fmt && !strcmp(fmt, "csv")) {
+    resp->status = 200;
+    resp->content_type = "text/csv; charset=utf-8";
+    resp->body = iv_reconcile_csv(report);
+    resp->body_len = resp->body ? strlen(resp->body) : 0;
+    json_decref(report);
+  } else {
+    reply(resp, 200, report);
+  }
+out:
+  pthread_mutex_unlock(&api->lock);
+}
+
 size_t iv_api_routes(iv_api *api, sp_http_route *routes, size_t cap) {
-  static route_ctx ctx[10];
+  static route_ctx ctx[11];
   static const struct {
     const char *method, *path;
     iv_action_kind kind;
@@ -556,7 +594,8 @@ size_t iv_api_routes(iv_api *api, sp_http_route *routes, size_t cap) {
                {"GET", "/v1/connections/*", IV_ACT_CONNECT, get_connection},
                {"POST", "/v1/sales", IV_ACT_SELL, post_sale},
                {"POST", "/v1/deliveries", IV_ACT_DELIVER, post_delivery},
-               {"GET", "/v1/invoices/*", IV_ACT_SELL, get_invoice}};
+               {"GET", "/v1/invoices/*", IV_ACT_SELL, get_invoice},
+               {"GET", "/v1/reports/reconcile", IV_ACT_COUNT, get_reconcile}};
   size_t n = sizeof table / sizeof *table;
   if (n > cap)
     n = cap;

@@ -272,6 +272,53 @@ sp_assert_eq "$(cat "$W/status")" 201 "delivery: $(cat "$W/body")"
 sp_assert_eq "$(sp_psql "SELECT amount_paid || '/' || debt FROM deliveries WHERE iccid = '$A0'")" "700000/15000" "payment and debt"
 refused 409 "may not deliver" "$T_SHOP1" POST /v1/deliveries '{"iccid": "'"$A0"'", "received_by": "X", "amount_paid": 0}'
 
+sp_step "reconciliation (đối soát) against a count of our own"
+"$CTL" report reconcile --order BCYCP-INV-1 >"$W/rec.json" || sp_fail "report reconcile"
+sp_psql "SELECT batch_id || ' ' || state || ' ' || count(*) FROM sims GROUP BY batch_id, state" >"$W/own.txt"
+sp_psql "SELECT state || ' ' || count(*) FROM sims WHERE ctkv_id = 'CTKV1' GROUP BY state" >"$W/own_ctkv1.txt"
+$PY - "$W/rec.json" "$W/own.txt" "$W/own_ctkv1.txt" "$OID" <<'PYEOF' || sp_fail "reconciliation differs from the SIM rows"
+import json, sys
+r = json.load(open(sys.argv[1]))
+own = {}
+for line in open(sys.argv[2]):
+    b, st, n = line.split()
+    own.setdefault(b, {})[st] = int(n)
+(o,) = r["orders"]
+assert o["order_id"] == sys.argv[4] and o["bcycp_ref"] == "BCYCP-INV-1", o
+batches = {b["batch_id"]: b for b in o["batches"]}
+assert set(batches) == set(own), (set(batches), set(own))
+for b, states in own.items():
+    got = {k: v for k, v in batches[b]["states"].items() if v}
+    assert got == states, (b, got, states)
+    assert batches[b]["sims"] == sum(states.values())
+assert o["sims"] == sum(sum(s.values()) for s in own.values()) == r["total"]["sims"]
+ctkv1 = {l.split()[0]: int(l.split()[1]) for l in open(sys.argv[3])}
+(k1,) = [k for k in r["ctkvs"] if k["ctkv"] == "CTKV1"]
+assert {k: v for k, v in k1["states"].items() if v} == ctkv1, (k1, ctkv1)
+inv = r["total"]["invoiced"]
+assert (inv["invoices"], inv["subtotal"], inv["vat"], inv["total"], inv["paid"], inv["debt"]) == (1, 650000, 65000, 715000, 700000, 15000), inv
+assert k1["invoiced"] == inv and o["invoiced"] == inv
+PYEOF
+"$CTL" report reconcile --format csv >"$W/rec.csv"
+head -1 "$W/rec.csv" | grep -q '^level,order,batch,ctkv,produced,provisioned,hlr_failed,handed_over' || sp_fail "csv header: $(head -1 "$W/rec.csv")"
+grep -q "^total,,,,1000,[0-9,]*,1,650000,65000,715000,700000,15000" "$W/rec.csv" || sp_fail "csv total: $(tail -1 "$W/rec.csv")"
+rc=0; "$CTL" report reconcile --order NOPE 2>"$W/err" >/dev/null || rc=$?
+sp_assert_eq "$rc" 1 "reconcile an unknown order"
+rc=0; "$CTL" report reconcile --from 2026-13-45 2>"$W/err" >/dev/null || rc=$?
+sp_assert_eq "$rc" 1 "reconcile with a bad date"
+"$CTL" report reconcile --from 2020-01-01 --to 2020-12-31 >"$W/rec2020.json"
+$PY -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["orders"] == [] and r["total"]["sims"] == 0, r' "$W/rec2020.json" || sp_fail "a period with nothing"
+call "$T_CTKV1" GET /v1/reports/reconcile
+sp_assert_eq "$(cat "$W/status")" 200 "a CTKV reconciles its region"
+$PY -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["filter"]["ctkv"] == "CTKV1" and [k["ctkv"] for k in r["ctkvs"]] == ["CTKV1"], r' "$W/body" || sp_fail "CTKV reconcile: $(cat "$W/body")"
+call "$T_SHOP1" GET /v1/reports/reconcile
+sp_assert_eq "$(cat "$W/status")" 403 "a shop may not reconcile"
+call "$T_AUDIT" GET "/v1/reports/reconcile?from=2026-99-01"
+sp_assert_eq "$(cat "$W/status")" 400 "a bad date over HTTP"
+call "$T_AUDIT" GET "/v1/reports/reconcile?format=csv"
+sp_assert_eq "$(cat "$W/status")" 200 "csv over HTTP"
+head -1 "$W/body" | grep -q '^level,order' || sp_fail "csv over HTTP"
+
 sp_step "events: one per move, valid, on the topic sims"
 for _ in $(seq 300); do
 	[ "$(sp_psql "SELECT count(*) FROM outbox_pending WHERE producer = 'inventory'")" = 0 ] && break

@@ -26,6 +26,7 @@ static const struct {
     {"user", sp_cmd_user, "inventory API users and their tokens: add"},
     {"tariffs", sp_cmd_tariffs, "tariff packages shops sell (B10): load"},
     {"numbers", sp_cmd_numbers, "the pool of free phone numbers (B9): load"},
+    {"report", sp_cmd_report, "reconciliation per order, batch, CTKV: reconcile"},
 };
 
 int sp_is_help(const char *arg) {
