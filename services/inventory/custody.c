@@ -233,3 +233,69 @@ iv_move_status iv_move_range(PGconn *tx, const iv_move *m,
     return IV_MOVE_DB;
   return IV_MOVE_OK;
 }
+
+iv_move_status iv_mark_sim(PGconn *tx, const char *iccid,
+                           iv_action_kind kind, const char *reason,
+                           const char *by, char *errstr, size_t errlen) {
+  if (kind != IV_ACT_MARK_FAULTY && kind != IV_ACT_RETURN)
+    return status(IV_MOVE_BAD_INPUT, errstr, errlen, "not a single-SIM mark");
+  if (!iccid || !*iccid)
+    return status(IV_MOVE_BAD_INPUT, errstr, errlen, "\"iccid\" is required");
+  if (!reason || !*reason || strlen(reason) > 500)
+    return status(IV_MOVE_BAD_INPUT, errstr, errlen,
+                  "a reason (up to 500 bytes) is required");
+  const char *p[] = {iccid};
+  PGresult *r = sp_db_query(
+      tx,
+      "SELECT s.state, coalesce(s.ctkv_id, ''), coalesce(s.shop_id, ''), "
+      "coalesce(b.order_id, '') FROM sims s LEFT JOIN batches b USING "
+      "(batch_id) WHERE s.iccid = $1 FOR UPDATE OF s",
+      1, p, errstr, errlen);
+  if (!r)
+    return IV_MOVE_DB;
+  if (PQntuples(r) != 1) {
+    PQclear(r);
+    return status(IV_MOVE_UNKNOWN, errstr, errlen, "no SIM %.24s", iccid);
+  }
+  iv_sim sim = {(iv_state)iv_state_parse(PQgetvalue(r, 0, 0)), "", ""}, after;
+  snprintf(sim.ctkv, sizeof sim.ctkv, "%s", PQgetvalue(r, 0, 1));
+  snprintf(sim.shop, sizeof sim.shop, "%s", PQgetvalue(r, 0, 2));
+  char order_id[64];
+  snprintf(order_id, sizeof order_id, "%s", PQgetvalue(r, 0, 3));
+  PQclear(r);
+  iv_action a = {kind, sim.ctkv, sim.shop};
+  char why[256];
+  if (iv_sim_apply(&sim, &a, &after, why, sizeof why))
+    return status(IV_MOVE_REFUSED, errstr, errlen, "SIM %s may not %s: %s",
+                  iccid, iv_action_name(kind), why);
+  const char *pu[] = {iccid, iv_state_name(after.state)};
+  if (sp_db_exec(tx, "UPDATE sims SET state = $2 WHERE iccid = $1", 2, pu,
+                 errstr, errlen) != 1)
+    return IV_MOVE_DB;
+  const char *pm[] = {iv_action_name(kind), sim.ctkv[0] ? sim.ctkv : NULL,
+                      sim.shop[0] ? sim.shop : NULL, iccid, by};
+  if (sp_db_exec(tx,
+                 "INSERT INTO custody_moves (move_id, kind, ctkv_id, shop_id, "
+                 "iccid_first, iccid_last, sims, by_user) VALUES ('MV-' || "
+                 "to_char(now() AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY') || "
+                 "'-' || lpad(nextval('custody_move_number')::text, 8, '0'), "
+                 "$1, $2, $3, $4, $4, 1, $5)",
+                 5, pm, errstr, errlen) != 1)
+    return IV_MOVE_DB;
+  char subject[48];
+  snprintf(subject, sizeof subject, "sim/%s", iccid);
+  json_t *data = json_pack("{s:s, s:s, s:s, s:s}", "iccid", iccid, "from",
+                           iv_state_name(sim.state), "reason", reason, "by",
+                           by);
+  if (sim.ctkv[0])
+    json_object_set_new(data, "ctkv", json_string(sim.ctkv));
+  if (sim.shop[0])
+    json_object_set_new(data, "shop", json_string(sim.shop));
+  return sp_outbox_publish(tx, IV_PRODUCER, IV_SOURCE, IV_TOPIC_SIMS,
+                           kind == IV_ACT_MARK_FAULTY ? "sim.faulty"
+                                                      : "sim.returned",
+                           subject, order_id[0] ? order_id : subject, data,
+                           errstr, errlen)
+             ? IV_MOVE_DB
+             : IV_MOVE_OK;
+}

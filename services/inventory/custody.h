@@ -50,4 +50,11 @@ iv_move_status iv_move_range(PGconn *tx, const iv_move *m,
                              iv_move_result *res, char *errstr,
                              size_t errlen);
 
+/* One SIM found broken (mark_faulty) or brought back by its customer
+ * (return), with the reason; a custody_moves row and sim.faulty /
+ * sim.returned. Inside the caller's transaction. */
+iv_move_status iv_mark_sim(PGconn *tx, const char *iccid,
+                           iv_action_kind kind, const char *reason,
+                           const char *by, char *errstr, size_t errlen);
+
 #endif

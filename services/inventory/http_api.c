@@ -542,6 +542,65 @@ out:
   pthread_mutex_unlock(&api->lock);
 }
 
+typedef struct mark_tx {
+  const char *iccid, *reason, *by;
+  iv_action_kind kind;
+  iv_move_status st;
+} mark_tx;
+
+static int mark_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
+  mark_tx *t = arg;
+  t->st = iv_mark_sim(c, t->iccid, t->kind, t->reason, t->by, errstr, errlen);
+  return t->st == IV_MOVE_OK ? SP_DB_OK
+         : t->st == IV_MOVE_DB ? SP_DB_ERROR
+                               : SP_DB_REJECT;
+}
+
+/* POST /v1/faulty, /v1/returns {"iccid", "reason"}: allowed to whoever
+ * holds the SIM (access.h), so its place is read first. */
+static void post_mark(const sp_http_request *req, sp_http_response *resp,
+                      void *opaque) {
+  route_ctx *rc = opaque;
+  iv_api *api = rc->api;
+  iv_principal who;
+  pthread_mutex_lock(&api->lock);
+  json_t *b = NULL;
+  if (!caller(api, req, resp, &who) || !(b = body_object(req, resp)))
+    goto out;
+  const char *iccid = field(b, "iccid");
+  char err[1024];
+  const char *p[] = {iccid ? iccid : ""};
+  PGresult *r = sp_db_query(sp_db_conn(api->db),
+                            "SELECT coalesce(ctkv_id, ''), coalesce(shop_id, "
+                            "'') FROM sims WHERE iccid = $1",
+                            1, p, err, sizeof err);
+  if (!r) {
+    refuse(resp, 503, "unavailable", "the database failed; retry");
+    goto out;
+  }
+  if (PQntuples(r) != 1) {
+    PQclear(r);
+    refuse(resp, 404, "not_found", "no such SIM");
+    goto out;
+  }
+  char ctkv[IV_ID_MAX + 1], shop[IV_ID_MAX + 1];
+  snprintf(ctkv, sizeof ctkv, "%s", PQgetvalue(r, 0, 0));
+  snprintf(shop, sizeof shop, "%s", PQgetvalue(r, 0, 1));
+  PQclear(r);
+  if (!allowed(&who, (iv_op)iv_op_of_action(rc->kind), ctkv, shop, req, resp))
+    goto out;
+  mark_tx t = {iccid, field(b, "reason"), who.user, rc->kind, IV_MOVE_DB};
+  if (sp_db_tx(api->db, mark_fn, &t, err, sizeof err) == SP_DB_OK)
+    reply(resp, 201, json_pack("{s:s, s:s}", "iccid", iccid, "state",
+                               rc->kind == IV_ACT_MARK_FAULTY ? "faulty"
+                                                              : "returned"));
+  else
+    answer_status(resp, t.st, err);
+out:
+  json_decref(b);
+  pthread_mutex_unlock(&api->lock);
+}
+
 /* GET /v1/reports/reconcile[?order=&from=&to=&ctkv=&format=csv] */
 static void get_reconcile(const sp_http_request *req, sp_http_response *resp,
                           void *opaque) {
@@ -580,7 +639,7 @@ out:
 }
 
 size_t iv_api_routes(iv_api *api, sp_http_route *routes, size_t cap) {
-  static route_ctx ctx[11];
+  static route_ctx ctx[13];
   static const struct {
     const char *method, *path;
     iv_action_kind kind;
@@ -595,7 +654,9 @@ size_t iv_api_routes(iv_api *api, sp_http_route *routes, size_t cap) {
                {"POST", "/v1/sales", IV_ACT_SELL, post_sale},
                {"POST", "/v1/deliveries", IV_ACT_DELIVER, post_delivery},
                {"GET", "/v1/invoices/*", IV_ACT_SELL, get_invoice},
-               {"GET", "/v1/reports/reconcile", IV_ACT_COUNT, get_reconcile}};
+               {"GET", "/v1/reports/reconcile", IV_ACT_COUNT, get_reconcile},
+               {"POST", "/v1/faulty", IV_ACT_MARK_FAULTY, post_mark},
+               {"POST", "/v1/returns", IV_ACT_RETURN, post_mark}};
   size_t n = sizeof table / sizeof *table;
   if (n > cap)
     n = cap;

@@ -272,6 +272,19 @@ sp_assert_eq "$(cat "$W/status")" 201 "delivery: $(cat "$W/body")"
 sp_assert_eq "$(sp_psql "SELECT amount_paid || '/' || debt FROM deliveries WHERE iccid = '$A0'")" "700000/15000" "payment and debt"
 refused 409 "may not deliver" "$T_SHOP1" POST /v1/deliveries '{"iccid": "'"$A0"'", "received_by": "X", "amount_paid": 0}'
 
+sp_step "faulty SIMs and returns"
+refused 400 "reason" "$T_SHOP1" POST /v1/faulty '{"iccid": "'"$A99"'"}'
+call "$T_SHOP1" POST /v1/faulty '{"iccid": "'"$A99"'", "reason": "không đọc được SIM (card not readable)"}'
+sp_assert_eq "$(cat "$W/status")" 201 "faulty: $(cat "$W/body")"
+refused 409 "may not mark_faulty" "$T_SHOP1" POST /v1/faulty '{"iccid": "'"$A99"'", "reason": "again"}'
+refused 403 "" "$T_SHOP2" POST /v1/faulty '{"iccid": "'"$A2"'", "reason": "not theirs"}'
+refused 404 "no such SIM" "$T_SHOP1" POST /v1/faulty '{"iccid": "8984019999999999999", "reason": "x"}'
+call "$T_SHOP1" POST /v1/returns '{"iccid": "'"$A0"'", "reason": "khách trả lại (customer returned it)"}'
+sp_assert_eq "$(cat "$W/status")" 201 "return: $(cat "$W/body")"
+refused 409 "may not return" "$T_SHOP1" POST /v1/returns '{"iccid": "'"$A2"'", "reason": "never sold"}'
+call "$T_SHOP1" POST /v1/faulty '{"iccid": "'"$A0"'", "reason": "hỏng sau khi trả (broken after the return)"}'
+sp_assert_eq "$(cat "$W/status")" 201 "a returned SIM found faulty: $(cat "$W/body")"
+
 sp_step "reconciliation (đối soát) against a count of our own"
 "$CTL" report reconcile --order BCYCP-INV-1 >"$W/rec.json" || sp_fail "report reconcile"
 sp_psql "SELECT batch_id || ' ' || state || ' ' || count(*) FROM sims GROUP BY batch_id, state" >"$W/own.txt"
@@ -326,7 +339,7 @@ for _ in $(seq 300); do
 done
 "$CTL" events dump --topic sims >"$W/events.jsonl"
 sp_assert_eq "$($PY -c 'import json,sys; print(" ".join(sorted(json.loads(l)["type"] for l in open(sys.argv[1]))))' "$W/events.jsonl")" \
-	"sim.connect_failed sim.connected sim.delivered sim.sold sims.handed_over sims.handed_over sims.stocked_in sims.transferred sims.walked_in" "event types on sims"
+	"sim.connect_failed sim.connected sim.delivered sim.faulty sim.faulty sim.returned sim.sold sims.handed_over sims.handed_over sims.stocked_in sims.transferred sims.walked_in" "event types on sims"
 "$CTL" events dump --topic connections | grep '"connection.requested"' >>"$W/events.jsonl"
 sp_assert_eq "$(grep -c '"connection.requested"' "$W/events.jsonl")" 3 "connection requests on connections"
 $PY "$SIMPKI_SOURCE_DIR/tests/lib/validate_events.py" "$W/events.jsonl" >&2 || sp_fail "events fail their schemas"
