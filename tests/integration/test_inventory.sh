@@ -110,7 +110,10 @@ call() {
 snapshot() {
 	sp_psql "SELECT (SELECT string_agg(state || ':' || coalesce(ctkv_id, '-') || ':' || coalesce(shop_id, '-') || '=' || n, ',' ORDER BY state, ctkv_id, shop_id)
 	  FROM (SELECT state, ctkv_id, shop_id, count(*) n FROM sims GROUP BY 1, 2, 3) s) || '/' ||
-	  (SELECT count(*) FROM custody_moves) || '/' || (SELECT count(*) FROM outbox WHERE producer = 'inventory')"
+	  (SELECT count(*) FROM custody_moves) || '/' || (SELECT count(*) FROM outbox WHERE producer = 'inventory') || '/' ||
+	  (SELECT count(*) || ':' || count(*) FILTER (WHERE state = 'free') FROM numbers) || '/' ||
+	  (SELECT count(*) FROM connections) || '/' || (SELECT count(*) FROM invoices) || '/' ||
+	  (SELECT count(*) FROM deliveries) || '/' || (SELECT string_agg(ctkv_id || ':' || next_invoice_no, ',' ORDER BY ctkv_id) FROM ctkvs)"
 }
 # refused STATUS REASON_REGEX TOKEN METHOD PATH [JSON]: answered so, nothing changed.
 refused() {
@@ -238,6 +241,9 @@ $PY -c 'import json,sys; b=json.load(open(sys.argv[1])); assert b["state"] == "f
 kcat -P -b "$SIMPKI_KAFKA_BOOTSTRAP" -t connections -l "$W/answers.jsonl"   # redelivered: no change
 call "$T_SHOP1" POST /v1/connections "$(conn "$A1" "\"case_id\": \"$NEWCASE\"")"
 sp_assert_eq "$(cat "$W/status")" 202 "a failed connection can be tried again: $(cat "$W/body")"
+# order-intake closes the case on sim.connected (its own test); here by hand.
+sp_psql "UPDATE connection_cases SET state = 'connected', closed_at = now() WHERE case_id = '$SWAPCASE'" >/dev/null
+refused 409 "connected already" "$T_SHOP1" POST /v1/connections "$(conn "$A3" "\"case_id\": \"$SWAPCASE\"")"
 
 sp_step "B10: the sale and its invoice; B11: delivery and payment"
 sale() { printf '{"iccid": "%s", "buyer": {"name": "%s", "id_number": "001190000101"}}' "$1" "$2"; }
