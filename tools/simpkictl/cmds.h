@@ -25,6 +25,7 @@ int sp_cmd_user(int argc, char **argv);
 int sp_cmd_tariffs(int argc, char **argv);
 int sp_cmd_numbers(int argc, char **argv);
 int sp_cmd_report(int argc, char **argv);
+int sp_cmd_sla(int argc, char **argv);
 
 /* True for "--help" / "-h". */
 int sp_is_help(const char *arg);
