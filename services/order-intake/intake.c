@@ -69,7 +69,15 @@ static int advisory_lock(PGconn *c, const char *what, const char *key,
 /* The event that says an input was refused: the only thing written. */
 typedef struct reject_tx {
   const char *topic, *type, *ref_key, *ref, *code, *reason, *via;
+  const oi_order *order; /* set only when the document's signature passed:
+                            its contact is then BCYCP's, and is told */
 } reject_tx;
+
+/* BCYCP's contact for the notifier, from an authentic order. */
+static json_t *contact_json(const oi_order *o) {
+  return json_pack("{s:s, s:s}", "name", o->contact_name, "email",
+                   o->contact_email);
+}
 
 static int reject_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
   reject_tx *r = arg;
@@ -79,6 +87,8 @@ static int reject_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
   json_t *data = json_pack("{s:s*, s:s, s:s, s:s}", r->ref_key, r->ref,
                            "code", r->code, "reason", r->reason,
                            "received_via", r->via);
+  if (r->order && r->order->contact_email[0])
+    json_object_set_new(data, "contact", contact_json(r->order));
   return emit(c, r->topic, r->type, subject, r->ref && *r->ref ? r->ref : id,
               data, errstr, errlen)
              ? SP_DB_ERROR
@@ -273,6 +283,7 @@ static int submit_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
       oi_profile_name(o->profile), "state", plan->order_state,
       "document_sha256", t->sha, "received_via", t->via, "signature",
       signer_summary(t->report), "batches", batches);
+  json_object_set_new(data, "contact", contact_json(o));
   char subject[96];
   snprintf(subject, sizeof subject, "order/%s", order_id);
   if (emit(c, OI_TOPIC_ORDERS, "order.accepted", subject, order_id, data,
@@ -390,7 +401,9 @@ oi_error oi_submit_order(sp_db *db, const oi_conf *conf, const void *doc,
     submit_log(e, res, ref, via, errstr);
     if (e != OI_OK) {
       reject_tx r = {OI_TOPIC_ORDERS, "order.rejected", "bcycp_ref",
-                     ref[0] ? ref : NULL, oi_error_code(e), errstr, via};
+                     ref[0] ? ref : NULL, oi_error_code(e), errstr, via,
+                     e == OI_BAD_DOCUMENT || e == OI_BAD_SIGNATURE ? NULL
+                                                                   : &order};
       record_rejection(db, &r);
     }
   }
@@ -404,7 +417,7 @@ void oi_reject_order(sp_db *db, oi_error why, const char *reason,
   sp_warn("order refused", "code", oi_error_code(why), "reason", reason,
           "via", via);
   reject_tx r = {OI_TOPIC_ORDERS, "order.rejected", "bcycp_ref", NULL,
-                 oi_error_code(why), reason, via};
+                 oi_error_code(why), reason, via, NULL};
   record_rejection(db, &r);
 }
 
@@ -433,7 +446,9 @@ oi_error oi_submit_order_tx(PGconn *tx, const oi_conf *conf, const void *doc,
     submit_log(e, res, ref, via, errstr);
     if (e != OI_OK) {
       reject_tx r = {OI_TOPIC_ORDERS, "order.rejected", "bcycp_ref",
-                     ref[0] ? ref : NULL, oi_error_code(e), errstr, via};
+                     ref[0] ? ref : NULL, oi_error_code(e), errstr, via,
+                     e == OI_BAD_DOCUMENT || e == OI_BAD_SIGNATURE ? NULL
+                                                                   : &order};
       char err2[256];
       if (reject_fn(tx, &r, err2, sizeof err2) != SP_DB_OK) {
         snprintf(errstr, errlen, "cannot record the refusal: %s", err2);
@@ -869,7 +884,7 @@ void oi_reject_notice(sp_db *db, const char *notice_ref, oi_error why,
           "code", oi_error_code(why), "reason", reason, "via", via);
   reject_tx r = {OI_TOPIC_REGISTRATIONS, "registration.rejected", "notice_ref",
                  notice_ref && *notice_ref ? notice_ref : NULL,
-                 oi_error_code(why), reason, via};
+                 oi_error_code(why), reason, via, NULL};
   record_rejection(db, &r);
 }
 
