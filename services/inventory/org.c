@@ -70,6 +70,13 @@ int iv_org_parse(const char *text, size_t len, iv_org *org, char *errstr,
                k->id);
       goto out;
     }
+    json_t *email = json_object_get(c, "email");
+    if (email && (member(c, "email", k->email, sizeof k->email) ||
+                  !strchr(k->email, '@') || strpbrk(k->email, " \r\n<>"))) {
+      snprintf(errstr, errlen, "%s: \"email\" is not an e-mail address",
+               k->id);
+      goto out;
+    }
     for (size_t j = 0; j < org->nctkvs; j++)
       if (!strcmp(org->ctkvs[j].id, k->id) ||
           !strcmp(org->ctkvs[j].series, k->series)) {
@@ -104,6 +111,31 @@ int iv_org_parse(const char *text, size_t len, iv_org *org, char *errstr,
       org->nshops++;
     }
   }
+  static const char *const dept_ids[] = {"ban_khdn", "ban_khcn", "tt_tctk"};
+  json_t *depts = json_object_get(root, "departments");
+  const char *dk;
+  json_t *dv;
+  json_object_foreach(depts, dk, dv) {
+    iv_dept *d = &org->depts[org->ndepts];
+    size_t known = 0;
+    while (known < 3 && strcmp(dept_ids[known], dk))
+      known++;
+    if (known == 3 || org->ndepts == 3) {
+      snprintf(errstr, errlen,
+               "departments: \"%.32s\" is not ban_khdn, ban_khcn or tt_tctk",
+               dk);
+      goto out;
+    }
+    snprintf(d->id, sizeof d->id, "%s", dk);
+    if (member(dv, "name", d->name, sizeof d->name) ||
+        member(dv, "email", d->email, sizeof d->email) ||
+        !strchr(d->email, '@') || strpbrk(d->email, " \r\n<>")) {
+      snprintf(errstr, errlen, "department %s: a name and an e-mail address "
+                               "are required", dk);
+      goto out;
+    }
+    org->ndepts++;
+  }
   rc = 0;
 out:
   json_decref(root);
@@ -132,6 +164,27 @@ int iv_org_store(PGconn *tx, const iv_org *org, long *added, char *errstr,
         "excluded.tax_code, invoice_series = excluded.invoice_series "
         "RETURNING (xmax = 0)",
         5, p, errstr, errlen);
+    if (!r)
+      return -1;
+    *added += PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+  }
+  for (size_t i = 0; i < org->nctkvs; i++) {
+    const iv_ctkv *k = &org->ctkvs[i];
+    const char *p[] = {k->id, k->email[0] ? k->email : NULL};
+    if (sp_db_exec(tx, "UPDATE ctkvs SET email = $2 WHERE ctkv_id = $1", 2,
+                   p, errstr, errlen) != 1)
+      return -1;
+  }
+  for (size_t i = 0; i < org->ndepts; i++) {
+    const iv_dept *d = &org->depts[i];
+    const char *p[] = {d->id, d->name, d->email};
+    PGresult *r = sp_db_query(
+        tx,
+        "INSERT INTO departments (dept_id, name, email) VALUES ($1, $2, $3) "
+        "ON CONFLICT (dept_id) DO UPDATE SET name = excluded.name, email = "
+        "excluded.email RETURNING (xmax = 0)",
+        3, p, errstr, errlen);
     if (!r)
       return -1;
     *added += PQgetvalue(r, 0, 0)[0] == 't';

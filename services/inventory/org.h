@@ -1,8 +1,10 @@
 /* org.h - the organisation as data: the regional companies (CTKV 1-9) and
  * their shops, read from a JSON file and stored by `simpkictl org load`.
  *
- *   {"ctkvs": [{"id": "CTKV1", "name": "...", "address": "...",
+ *   {"departments": {"ban_khdn": {"name": "...", "email": "..."}, ...},
+ *    "ctkvs": [{"id": "CTKV1", "name": "...", "address": "...",
  *               "tax_code": "...", "invoice_series": "1C26TK1",
+ *               "email": "...",
  *               "shops": [{"id": "HNI-001", "name": "...",
  *                          "province": "Hà Nội"}, ...]}, ...]}
  *
@@ -23,11 +25,19 @@ typedef struct iv_shop {
 
 typedef struct iv_ctkv {
   char id[8], name[201], address[301], tax_code[21], series[21];
+  char email[201]; /* its mailbox for the notifier; "" when none */
 } iv_ctkv;
+
+/* A head-office department that receives reports and escalations. */
+typedef struct iv_dept {
+  char id[16], name[201], email[201];
+} iv_dept;
 
 typedef struct iv_org {
   iv_ctkv ctkvs[9];
   size_t nctkvs;
+  iv_dept depts[3]; /* ban_khdn, ban_khcn, tt_tctk, when given */
+  size_t ndepts;
   iv_shop *shops;
   size_t nshops;
 } iv_org;

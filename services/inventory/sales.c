@@ -241,7 +241,8 @@ int iv_connect_answer(PGconn *tx, const sp_event *ev, char *errstr,
   PGresult *q = sp_db_query(
       tx,
       "SELECT c.state, c.iccid, c.msisdn, c.swap, coalesce(c.case_id, ''), "
-      "c.shop_id, c.ctkv_id, coalesce(b.order_id, '') FROM connections c "
+      "c.shop_id, c.ctkv_id, coalesce(b.order_id, ''), (SELECT t.name FROM "
+      "tariffs t WHERE t.package_id = c.package_id) FROM connections c "
       "JOIN sims s USING (iccid) LEFT JOIN batches b ON b.batch_id = "
       "s.batch_id WHERE c.request_id = $1 FOR UPDATE OF c",
       1, p, errstr, errlen);
@@ -263,6 +264,8 @@ int iv_connect_answer(PGconn *tx, const sp_event *ev, char *errstr,
   snprintf(shop, sizeof shop, "%s", PQgetvalue(q, 0, 5));
   snprintf(ctkv, sizeof ctkv, "%s", PQgetvalue(q, 0, 6));
   snprintf(order_id, sizeof order_id, "%s", PQgetvalue(q, 0, 7));
+  char package[256];
+  snprintf(package, sizeof package, "%s", PQgetvalue(q, 0, 8));
   PQclear(q);
   if (strcmp(state, "requested"))
     return 0; /* answered before */
@@ -298,8 +301,9 @@ int iv_connect_answer(PGconn *tx, const sp_event *ev, char *errstr,
   if (done) {
     if (set_state(tx, iccid, IV_ST_CONNECTED, errstr, errlen))
       return -1;
-    data = json_pack("{s:s, s:s, s:s, s:s, s:b}", "iccid", iccid, "msisdn",
-                     msisdn, "ctkv", ctkv, "shop", shop, "swap", swap);
+    data = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "iccid", iccid,
+                     "msisdn", msisdn, "ctkv", ctkv, "shop", shop, "swap",
+                     swap, "package", package);
     if (case_id[0])
       json_object_set_new(data, "case_id", json_string(case_id));
   } else {

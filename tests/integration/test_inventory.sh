@@ -21,7 +21,9 @@ LOGDIR=$SIMPKI_STACK_DIR/logs
 sp_step "the organisation"
 "$CTL" org --help | grep -q "org load FILE" || sp_fail "org --help"
 "$CTL" org load "$SIMPKI_SOURCE_DIR/deploy/local/org.sample.json" >"$W/org1"
-grep -q "9 CTKVs and 18 shops loaded (27 new)" "$W/org1" || sp_fail "org load: $(cat "$W/org1")"
+grep -q "9 CTKVs, 18 shops and 3 departments loaded (30 new)" "$W/org1" || sp_fail "org load: $(cat "$W/org1")"
+sp_assert_eq "$(sp_psql "SELECT email FROM ctkvs WHERE ctkv_id = 'CTKV3'")/$(sp_psql "SELECT email FROM departments WHERE dept_id = 'ban_khdn'")" \
+	"ctkv3@mobifone.example/ban.khdn@mobifone.example" "mailboxes for the notifier"
 "$CTL" org load "$SIMPKI_SOURCE_DIR/deploy/local/org.sample.json" >"$W/org2"
 grep -q "(0 new)" "$W/org2" || sp_fail "org load again: $(cat "$W/org2")"
 orgsnap() { sp_psql "SELECT (SELECT count(*) FROM ctkvs) || '/' || (SELECT string_agg(shop_id || ':' || ctkv_id, ',' ORDER BY shop_id) FROM shops)"; }
@@ -37,6 +39,10 @@ PYEOF
 rc=0; "$CTL" org load "$W/moved.json" 2>"$W/err" || rc=$?
 sp_assert_eq "$rc" 1 "org load moving a shop"
 grep -q "shop HNI-001 belongs to another CTKV already" "$W/err" || sp_fail "reason: $(cat "$W/err")"
+echo '{"departments": {"ban_xyz": {"name": "x", "email": "x@y"}}, "ctkvs": [{"id": "CTKV1", "name": "x", "address": "a", "tax_code": "1", "invoice_series": "S1"}]}' >"$W/baddept.json"
+rc=0; "$CTL" org load "$W/baddept.json" 2>"$W/err" || rc=$?
+sp_assert_eq "$rc" 1 "org load of an unknown department"
+grep -q 'ban_xyz' "$W/err" || sp_fail "reason: $(cat "$W/err")"
 echo '{"ctkvs": [{"id": "CTKV0", "name": "x"}]}' >"$W/bad.json"
 rc=0; "$CTL" org load "$W/bad.json" 2>"$W/err" || rc=$?
 sp_assert_eq "$rc" 1 "org load of a bad CTKV id"

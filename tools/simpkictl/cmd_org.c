@@ -75,8 +75,8 @@ int sp_cmd_org(int argc, char **argv) {
     iv_org_free(&org);
     return SP_EXIT_FAIL;
   }
-  printf("%zu CTKVs and %zu shops loaded (%ld new)\n", org.nctkvs, org.nshops,
-         t.added);
+  printf("%zu CTKVs, %zu shops and %zu departments loaded (%ld new)\n",
+         org.nctkvs, org.nshops, org.ndepts, t.added);
   iv_org_free(&org);
   return SP_EXIT_OK;
 }

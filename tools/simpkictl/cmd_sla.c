@@ -20,10 +20,12 @@ typedef struct sla_sub {
 
 static int cmd_deadline(int argc, char **argv);
 
-/* The notifier adds `list` here. */
 static const sla_sub subs[] = {
     {"deadline", cmd_deadline,
      "when a period of working days from a notice runs out"},
+    {"list", sp_cmd_sla_list, "the connection cases and their deadlines"},
+    {"contacted", sp_cmd_sla_contacted,
+     "record that a case's person was contacted"},
 };
 #define NSUBS (sizeof subs / sizeof subs[0])
 

@@ -5,8 +5,8 @@ SIMPKI_DEB_PACKAGES=(
 	build-essential cmake pkg-config git
 	librdkafka-dev libpq-dev libjansson-dev libssl-dev
 	check libsubunit-dev libmicrohttpd-dev libcurl4-openssl-dev
-	postgresql osmo-hlr sqlite3
-	python3 python3-jsonschema python3-yaml
+	postgresql osmo-hlr sqlite3 kannel kannel-extras
+	python3 python3-jsonschema python3-yaml python3-aiosmtpd
 	kcat curl openssl
 	clang libclang-rt-14-dev valgrind
 	procps iproute2 psmisc
