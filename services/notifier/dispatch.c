@@ -35,6 +35,20 @@ static int to_mailbox(PGconn *tx, const nt_dispatch *d, const sp_event *ev,
   return nt_queue(tx, d->templates, ev, &m, errstr, errlen);
 }
 
+/* An order's state as BCYCP reads it. */
+static const char *order_state_vi(const char *state) {
+  static const struct {
+    const char *state, *vi;
+  } names[] = {{"in_production", "đang sản xuất (in production)"},
+               {"waiting_pilot", "chờ kết quả thử nghiệm nhà sản xuất "
+                                 "(waiting for the vendor's pilot)"},
+               {"blocked", "tạm dừng (blocked)"}};
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+    if (!strcmp(state, names[i].state))
+      return names[i].vi;
+  return state;
+}
+
 static int order_message(PGconn *tx, const nt_dispatch *d, const sp_event *ev,
                          int accepted, char *errstr, size_t errlen) {
   json_t *contact = json_object_get(ev->data, "contact");
@@ -46,7 +60,7 @@ static int order_message(PGconn *tx, const nt_dispatch *d, const sp_event *ev,
                           "state"};
     const char *vals[] = {s(ev, "order_id"), s(ev, "bcycp_ref"),
                           s(ev, "vendor_id"), n(ev, "quantity", q, sizeof q),
-                          s(ev, "state")};
+                          order_state_vi(s(ev, "state"))};
     nt_message m = {"order_accepted", "email", addr, name, "BCYCP contact",
                     keys, vals, 5};
     return nt_queue(tx, d->templates, ev, &m, errstr, errlen);

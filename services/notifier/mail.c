@@ -308,6 +308,7 @@ static void add_body(buf *b, const char *body) {
     }
   }
   if (crlf.oom) {
+    free(crlf.p);
     b->oom = 1;
     return;
   }

@@ -824,15 +824,16 @@ static int notice_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
     snprintf(line, sizeof line, "%d", p->line);
     const char *pc[] = {notice_id,      line,        p->agency,
                         p->full_name,   p->id_number, p->msisdn,
-                        p->wants_new_number ? "true" : "false"};
+                        p->wants_new_number ? "true" : "false", p->ctkv};
     r = sp_db_query(
         c,
         "INSERT INTO connection_cases (case_id, notice_id, line_no, agency, "
-        "full_name, id_number, msisdn, wants_new_number) VALUES ('CASE-' || "
-        "to_char(now() AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY') || '-' || "
-        "lpad(nextval('case_number')::text, 6, '0'), $1, $2::integer, $3, $4, "
-        "$5, nullif($6, ''), $7::boolean) RETURNING case_id",
-        7, pc, errstr, errlen);
+        "full_name, id_number, msisdn, wants_new_number, ctkv_id) VALUES "
+        "('CASE-' || to_char(now() AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY') "
+        "|| '-' || lpad(nextval('case_number')::text, 6, '0'), $1, "
+        "$2::integer, $3, $4, $5, nullif($6, ''), $7::boolean, nullif($8, "
+        "'')) RETURNING case_id",
+        8, pc, errstr, errlen);
     if (!r)
       return SP_DB_ERROR;
     char case_id[64];
@@ -847,6 +848,8 @@ static int notice_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
         p->wants_new_number, "received_at", received);
     json_object_set_new(data, "msisdn",
                         p->msisdn[0] ? json_string(p->msisdn) : json_null());
+    if (p->ctkv[0])
+      json_object_set_new(data, "ctkv", json_string(p->ctkv));
     if (emit(c, OI_TOPIC_REGISTRATIONS, "case.opened", subject, notice_id,
              data, errstr, errlen))
       return SP_DB_ERROR;

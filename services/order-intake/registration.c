@@ -9,9 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
-enum { COL_AGENCY, COL_NAME, COL_ID, COL_MSISDN, COL_NEW, NCOLS };
+/* ctkv, the region whose CTKV serves the person, is optional: without it
+ * the A5 reminders go to Ban KHDN. */
+enum { COL_AGENCY, COL_NAME, COL_ID, COL_MSISDN, COL_NEW, COL_CTKV, NCOLS };
 static const char *const column_names[NCOLS] = {
-    "agency", "full_name", "id_number", "msisdn", "wants_new_number"};
+    "agency", "full_name", "id_number", "msisdn", "wants_new_number", "ctkv"};
 
 int oi_utf8_valid(const char *buf, size_t len, size_t *bad_offset) {
   const unsigned char *s = (const unsigned char *)buf;
@@ -97,10 +99,18 @@ static int parse_yes_no(const char *v, int *out) {
 static oi_error person_fill(oi_person *p, const char *unit, int line,
                             const char *agency,
                             const char *name, const char *id,
-                            const char *msisdn, int wants_new, char *errstr,
-                            size_t errlen) {
+                            const char *msisdn, int wants_new,
+                            const char *ctkv, char *errstr, size_t errlen) {
   memset(p, 0, sizeof *p);
   p->line = line;
+  if (ctkv && *ctkv) {
+    if (strlen(ctkv) != 5 || strncmp(ctkv, "CTKV", 4) || ctkv[4] < '1' ||
+        ctkv[4] > '9')
+      return refuse(OI_BAD_FILE, errstr, errlen,
+                    "%s %d: ctkv must be CTKV1 to CTKV9 (or empty)", unit,
+                    line);
+    memcpy(p->ctkv, ctkv, 6);
+  }
   if (!*agency || strlen(agency) >= sizeof p->agency)
     return refuse(OI_BAD_FILE, errstr, errlen,
                   "%s %d: agency is empty or longer than 200 bytes", unit,
@@ -305,7 +315,8 @@ oi_error oi_notice_parse_csv(const char *buf, size_t len,
     if (c == NCOLS)
       e = refuse(OI_BAD_FILE, errstr, errlen,
                  "line 1: unknown column \"%.40s\" (the columns are agency, "
-                 "full_name, id_number, msisdn, wants_new_number)",
+                 "full_name, id_number, msisdn, wants_new_number and, "
+                 "optionally, ctkv)",
                  f[i]);
     else if (pos[c] >= 0)
       e = refuse(OI_BAD_FILE, errstr, errlen,
@@ -317,9 +328,10 @@ oi_error oi_notice_parse_csv(const char *buf, size_t len,
   if (e)
     return e;
   for (int c = 0; c < NCOLS; c++)
-    if (pos[c] < 0)
+    if (pos[c] < 0 && c != COL_CTKV)
       return refuse(OI_BAD_FILE, errstr, errlen,
                     "line 1: the column %s is missing", column_names[c]);
+  int ncols = pos[COL_CTKV] >= 0 ? NCOLS : NCOLS - 1;
   size_t cap = 16;
   out->persons = calloc(cap, sizeof *out->persons);
   for (;;) {
@@ -335,10 +347,10 @@ oi_error oi_notice_parse_csv(const char *buf, size_t len,
       free_fields(f, nf);
       continue;
     }
-    if (nf != NCOLS || too_many) {
+    if (nf != ncols || too_many) {
       free_fields(f, nf);
       e = refuse(OI_BAD_FILE, errstr, errlen,
-                 "line %d: %d fields, the header has %d", line, nf, NCOLS);
+                 "line %d: %d fields, the header has %d", line, nf, ncols);
       break;
     }
     for (int i = 0; i < nf; i++)
@@ -357,7 +369,9 @@ oi_error oi_notice_parse_csv(const char *buf, size_t len,
         out->persons = realloc(out->persons, (cap *= 2) * sizeof *out->persons);
       e = person_fill(&out->persons[out->count], "line", line, f[pos[COL_AGENCY]],
                       f[pos[COL_NAME]], f[pos[COL_ID]], f[pos[COL_MSISDN]],
-                      wants_new, errstr, errlen);
+                      wants_new,
+                      pos[COL_CTKV] >= 0 ? f[pos[COL_CTKV]] : NULL, errstr,
+                      errlen);
       if (!e)
         out->count++;
     }
@@ -443,7 +457,8 @@ oi_error oi_notice_parse_json(const char *buf, size_t len, oi_notice *out,
       break;
     }
     for (int c = 0; c < NCOLS && !e; c++)
-      if (c != COL_MSISDN && !json_object_get(p, column_names[c]))
+      if (c != COL_MSISDN && c != COL_CTKV &&
+          !json_object_get(p, column_names[c]))
         e = refuse(OI_BAD_FILE, errstr, errlen,
                    "person %d: the field %s is missing", line,
                    column_names[c]);
@@ -470,7 +485,8 @@ oi_error oi_notice_parse_json(const char *buf, size_t len, oi_notice *out,
                  "person %d: id_number or msisdn is too long", line);
     else
       e = person_fill(&out->persons[i], "person", line, a, nm, idn, ms,
-                      json_is_true(wn), errstr, errlen);
+                      json_is_true(wn), str_member(p, "ctkv"), errstr,
+                      errlen);
     if (!e)
       out->count++;
   }

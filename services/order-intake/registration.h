@@ -25,6 +25,7 @@ typedef struct oi_person {
   char id_number[13];     /* CCCD: 12 digits (old CMND: 9) */
   char msisdn[SP_PHONE_LEN + 1]; /* canonical, or "" */
   int wants_new_number;
+  char ctkv[6];           /* "CTKV1".."CTKV9", or "" when not given */
 } oi_person;
 
 typedef struct oi_notice {

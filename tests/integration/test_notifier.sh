@@ -151,26 +151,32 @@ for i in 1 2; do
 	  "notice_ref": "CTS-2026-11-001", "agency": "Bộ Tư pháp", "full_name": "Phạm Văn Cường '"$i"'", "msisdn": null,
 	  "wants_new_number": true, "received_at": "2026-11-26T03:00:00.000Z"}'
 done
-for _ in $(seq 100); do [ "$(sp_psql "SELECT count(*) FROM sla_cases")" = 2 ] && break; sleep 0.1; done
+# A case whose notice names its region: its reminder goes to that CTKV.
+publish registrations case/CASE-2026-000003 case.opened '{"case_id": "CASE-2026-000003", "notice_id": "NOT-2026-000001",
+  "notice_ref": "CTS-2026-11-001", "agency": "Bộ Tư pháp", "full_name": "Phạm Văn Cường 3", "msisdn": null,
+  "wants_new_number": true, "received_at": "2026-11-26T03:00:00.000Z", "ctkv": "CTKV3"}'
+for _ in $(seq 100); do [ "$(sp_psql "SELECT count(*) FROM sla_cases")" = 3 ] && break; sleep 0.1; done
 sp_assert_eq "$(sp_psql "SELECT to_char(deadline AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD HH24:MI:SS') FROM sla_cases WHERE case_id = 'CASE-2026-000001'")" \
 	"2026-12-01 23:59:59" "the deadline: 3 working days after Thursday 26 November"
 "$CTL" sla list >"$W/list1" 2>/dev/null
 grep -q "CASE-2026-000001.*2026-12-01T23:59:59+07:00.*open" "$W/list1" || sp_fail "sla list: $(cat "$W/list1")"
 sp_assert_eq "$(sent case_due)" 0 "no reminder before the last working day"
 echo "2026-12-01T08:00:00+07:00" >"$SIMPKI_CLOCK_FILE"
-for _ in $(seq 100); do [ "$(sent case_due)" = 2 ] && break; sleep 0.1; done
-sp_assert_eq "$(sent case_due)" 2 "reminders on the last working day"
+for _ in $(seq 100); do [ "$(sent case_due)" = 3 ] && break; sleep 0.1; done
+sp_assert_eq "$(sent case_due)" 3 "reminders on the last working day"
+mail_has ctkv3@mobifone.example "CASE-2026-000003" || sp_fail "the region's CTKV is reminded"
+mail_has ban.khdn@mobifone.example "CASE-2026-000001" || sp_fail "Ban KHDN is reminded of a case without region"
 "$CTL" sla contacted CASE-2026-000002 --note "đã gọi điện (called)" >/dev/null
 rc=0; "$CTL" sla contacted CASE-2026-000002 --note again >/dev/null 2>&1 || rc=$?
 sp_assert_eq "$rc" 1 "a contact recorded twice"
 echo "2026-12-02T00:00:01+07:00" >"$SIMPKI_CLOCK_FILE"
-for _ in $(seq 100); do [ "$(sent case_breached)" = 1 ] && break; sleep 0.1; done
+for _ in $(seq 100); do [ "$(sent case_breached)" = 2 ] && break; sleep 0.1; done
 sleep 1
-sp_assert_eq "$(sent case_breached)" 1 "one escalation: the contacted case does not breach"
+sp_assert_eq "$(sent case_breached)" 2 "escalations: the contacted case does not breach"
 sp_assert_eq "$(sp_psql "SELECT count(*) FROM outbox WHERE event_type = 'case.breached' AND subject = 'case/CASE-2026-000001'")" 1 "case.breached"
 "$CTL" sla list --breached >"$W/list2" 2>/dev/null
 grep -q "CASE-2026-000001.*breached" "$W/list2" && ! grep -q "CASE-2026-000002" "$W/list2" || sp_fail "sla list --breached: $(cat "$W/list2")"
-mail_has ban.khdn@mobifone.example "CASE-2026-000001" || sp_fail "the escalation mail"
+mail_has ban.khdn@mobifone.example "Quá hạn hồ sơ CASE-2026-000001" && mail_has ban.khdn@mobifone.example "Quá hạn hồ sơ CASE-2026-000003" || sp_fail "the escalation mails"
 
 sp_step "events valid; each message once"
 for _ in $(seq 300); do

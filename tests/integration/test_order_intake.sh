@@ -191,6 +191,11 @@ cat >"$W/n2.json" <<'JSON'
 JSON
 "$CTL" registration import "$W/n2.json" >/dev/null
 sp_assert_eq "$(sp_psql "SELECT msisdn FROM connection_cases WHERE id_number = '040085000123'")" 84936000111 "JSON notice"
+# A notice may name each person's region (optional column ctkv).
+printf 'agency,full_name,id_number,msisdn,wants_new_number,ctkv\nBộ Y tế,Hoàng Văn Mười,001190000031,,yes,CTKV5\n' >"$W/region.csv"
+"$CTL" registration import "$W/region.csv" --ref CTS-2026-11-010 >/dev/null 2>&1 || sp_fail "notice with regions"
+sp_assert_eq "$(sp_psql "SELECT ctkv_id FROM connection_cases WHERE id_number = '001190000031'")" CTKV5 "the case's region"
+sp_assert_eq "$(sp_psql "SELECT payload::json->'data'->>'ctkv' FROM outbox WHERE event_type = 'case.opened' ORDER BY seq DESC LIMIT 1")" CTKV5 "case.opened names the region"
 printf '%s\nA,Phạm Văn C,001190000010,0241234567,no\n' "$H" >"$W/bad-phone.csv"
 refused registration.rejected bad_file 'line 2: msisdn: phone number "0241234567" is not a mobile number' \
 	"$CTL" registration import "$W/bad-phone.csv" --ref CTS-BAD-1

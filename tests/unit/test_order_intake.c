@@ -271,6 +271,12 @@ static const struct {
      "unknown column \"email\""},
     {"agency,full_name,id_number,msisdn,msisdn\n", OI_BAD_FILE,
      "column msisdn appears twice"},
+    {"agency,full_name,id_number,msisdn,wants_new_number,ctkv\n"
+     "A,B,001190000001,0901234567,no,CTKV0\n",
+     OI_BAD_FILE, "line 2: ctkv must be CTKV1 to CTKV9"},
+    {"agency,full_name,id_number,msisdn,wants_new_number,ctkv\n"
+     "A,B,001190000001,0901234567,no\n", OI_BAD_FILE,
+     "line 2: 5 fields, the header has 6"},
     {CSV_HEADER "A,Tr\xe0n,001190000001,0901234567,no\n", OI_BAD_FILE,
      "line 2: the file is not UTF-8"}, /* Windows-1258/Latin-1 byte */
     {CSV_HEADER "A,B,001190000001,0901234567\n", OI_BAD_FILE,
@@ -312,6 +318,30 @@ START_TEST(csv_bad) {
                 "case %d: reason \"%s\"", _i, err);
   ck_assert_ptr_null(n.persons);
   ck_assert_int_eq(n.count, 0);
+}
+END_TEST
+
+/* The optional ctkv column names the person's region. */
+START_TEST(csv_region) {
+  oi_notice n;
+  const char *csv = "wants_new_number,ctkv,agency,full_name,id_number,msisdn\n"
+                    "yes,CTKV3,Bộ Tư pháp,Lê Văn Tám,001190000001,\n"
+                    "no,,Bộ Tư pháp,Lê Thị Chín,001190000002,0901234567\n";
+  ck_assert_int_eq(oi_notice_parse_csv(csv, strlen(csv), "CTS-2026-11-009",
+                                       &n, err, sizeof err),
+                   OI_OK);
+  ck_assert_int_eq(n.count, 2);
+  ck_assert_str_eq(n.persons[0].ctkv, "CTKV3");
+  ck_assert_str_eq(n.persons[1].ctkv, "");
+  oi_notice_clear(&n);
+  const char *js = "{\"notice_ref\": \"CTS-2026-11-010\", \"persons\": [{"
+                   "\"agency\": \"A\", \"full_name\": \"B\", "
+                   "\"id_number\": \"001190000003\", \"msisdn\": null, "
+                   "\"wants_new_number\": true, \"ctkv\": \"CTKV9\"}]}";
+  ck_assert_int_eq(oi_notice_parse_json(js, strlen(js), &n, err, sizeof err),
+                   OI_OK);
+  ck_assert_str_eq(n.persons[0].ctkv, "CTKV9");
+  oi_notice_clear(&n);
 }
 END_TEST
 
@@ -481,6 +511,7 @@ int main(void) {
   tcase_add_test(tc, csv_good);
   tcase_add_loop_test(tc, csv_bad, 0, (int)(sizeof bad_csv / sizeof *bad_csv));
   tcase_add_test(tc, csv_nul_and_ref);
+  tcase_add_test(tc, csv_region);
   tcase_add_test(tc, json_good_and_bad);
   tcase_add_test(tc, utf8_validation);
   tcase_add_test(tc, reasons_are_utf8);

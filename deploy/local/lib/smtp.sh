@@ -72,7 +72,7 @@ sp_smtp_up() {
 		if [ "$first" -eq 1 ]; then
 			port=$("$SP_PY" "$SP_LIB_DIR/freeport.py") || return 1
 		fi
-		PYTHONPATH=$SP_LIB_DIR setsid "$SP_PY" -m aiosmtpd -n -l "127.0.0.1:$port" \
+		PYTHONPATH=$SP_LIB_DIR PYTHONDONTWRITEBYTECODE=1 setsid "$SP_PY" -m aiosmtpd -n -l "127.0.0.1:$port" \
 			-c smtp_sink.MailDir "$dir/smtp/mail" >>"$dir/logs/smtp.log" 2>&1 </dev/null &
 		pid=$!
 		sp_record_pid "$dir" smtp "$pid" TERM
