@@ -25,6 +25,7 @@ int sp_cmd_user(int argc, char **argv);
 int sp_cmd_tariffs(int argc, char **argv);
 int sp_cmd_numbers(int argc, char **argv);
 int sp_cmd_report(int argc, char **argv);
+int sp_cmd_account(int argc, char **argv);
 /* sla list / contacted (cmd_sla_cases.c). */
 int sp_cmd_sla_list(int argc, char **argv);
 int sp_cmd_sla_contacted(int argc, char **argv);

@@ -27,6 +27,7 @@ static const struct {
     {"tariffs", sp_cmd_tariffs, "tariff packages shops sell (B10): load"},
     {"numbers", sp_cmd_numbers, "the pool of free phone numbers (B9): load"},
     {"report", sp_cmd_report, "reconciliation per order, batch, CTKV: reconcile"},
+    {"account", sp_cmd_account, "signing accounts (VCSP): unlock"},
     {"sla", sp_cmd_sla, "A5 contact deadlines: deadline"},
 };
 
