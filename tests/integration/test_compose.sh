@@ -219,7 +219,7 @@ if ((mig.get("depends_on") or {}).get("postgres") or {}).get("condition") \
         != "service_healthy":
     problem("migrate must wait for postgres to be healthy")
 slots = ("order-intake", "sigverify", "vendor-exchange", "hlr-provisioner",
-         "inventory", "notifier", "dashboard")
+         "inventory", "notifier", "accounts", "dashboard")
 for s in slots:
     if with_slots and s not in services:
         problem("slot %s is missing" % s)
@@ -253,7 +253,7 @@ COMPOSE="$SRC/docker-compose.yml"
 [ -f "$COMPOSE" ] || { echo "FAIL - no docker-compose.yml"; exit 1; }
 check "docker-compose.yml passes" 0 '^compose: [0-9]+ services, 0 problems$' "$COMPOSE"
 check "docker-compose.yml passes with the service slots enabled" 0 \
-  '^compose: 10 services \(slots enabled\), 0 problems$' "$COMPOSE" --with-slots
+  '^compose: 11 services \(slots enabled\), 0 problems$' "$COMPOSE" --with-slots
 
 # mutate NAME REGEX PYTHON-EDIT: the edit changes text `t`; the result must
 # fail naming the problem.
@@ -304,8 +304,8 @@ mutate "a slot collides when enabled" \
   '^COMPOSE: host port 8080/tcp is published by both order-intake and dashboard' \
   't = t.replace("ports: [\"127.0.0.1:8081:8081\"]", "ports: [\"127.0.0.1:8080:8081\"]", 1)' --with-slots
 mutate "a slot depends on a missing service" \
-  '^COMPOSE: service notifier depends on kafkaa, which does not exist' \
-  'i = t.index("  # notifier:"); t = t[:i] + t[i:].replace("#     kafka: {", "#     kafkaa: {", 1)' --with-slots
+  '^COMPOSE: service dashboard depends on kafkaa, which does not exist' \
+  'i = t.index("  # dashboard:"); t = t[:i] + t[i:].replace("#     kafka: {", "#     kafkaa: {", 1)' --with-slots
 
 # --- deploy/docker ----------------------------------------------------------
 DF="$SRC/deploy/docker/Dockerfile"
