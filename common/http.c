@@ -102,6 +102,17 @@ void sp_http_error(sp_http_response *resp, int status, const char *msg) {
     resp->body_len = strlen(resp->body);
 }
 
+void sp_http_json(sp_http_response *resp, int status, json_t *body) {
+  resp->status = status;
+  resp->content_type = "application/json";
+  free(resp->body);
+  resp->body = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  resp->body_len = resp->body ? strlen(resp->body) : 0;
+  json_decref(body);
+  if (!resp->body)
+    sp_http_error(resp, 500, "out of memory");
+}
+
 const char *sp_http_header(const sp_http_request *req, const char *name) {
   if (!req || !req->conn || !name)
     return NULL;

@@ -54,6 +54,9 @@ void sp_http_stop(sp_http_server *srv);
 
 const char *sp_http_header(const sp_http_request *req, const char *name);
 const char *sp_http_query(const sp_http_request *req, const char *name);
+/* Set a JSON body (body is stolen and serialized) with the given status. */
+struct json_t;
+void sp_http_json(sp_http_response *resp, int status, struct json_t *body);
 /* Convenience: set a JSON body {"error": msg} with the given status. */
 void sp_http_error(sp_http_response *resp, int status, const char *msg);
 

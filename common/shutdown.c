@@ -2,6 +2,7 @@
 #include "shutdown.h"
 
 #include <string.h>
+#include <time.h>
 
 volatile sig_atomic_t sp_shutdown_flag = 0;
 
@@ -22,3 +23,13 @@ void sp_shutdown_install(void) {
 }
 
 void sp_shutdown_request(void) { sp_shutdown_flag = 1; }
+
+int sp_shutdown_sleep(long ms, volatile int *stop) {
+  for (long waited = 0; waited < ms; waited += 50) {
+    if (sp_shutdown_flag || (stop && *stop))
+      return 1;
+    long step = ms - waited < 50 ? ms - waited : 50;
+    nanosleep(&(struct timespec){0, step * 1000000L}, NULL);
+  }
+  return sp_shutdown_flag || (stop && *stop);
+}

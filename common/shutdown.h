@@ -12,5 +12,9 @@ extern volatile sig_atomic_t sp_shutdown_flag;
 void sp_shutdown_install(void);
 static inline int sp_shutdown_requested(void) { return sp_shutdown_flag != 0; }
 void sp_shutdown_request(void);
+/* Sleep up to ms in short steps, waking early when the process is asked to
+ * stop or *stop (may be NULL) is set: 1 when it should stop, else 0. For
+ * loops that wait between rounds of work (timers, retries, polling). */
+int sp_shutdown_sleep(long ms, volatile int *stop);
 
 #endif

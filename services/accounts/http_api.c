@@ -19,16 +19,9 @@
 #include "clock.h"
 #include "log.h"
 
-static void reply(sp_http_response *resp, int status, json_t *body) {
-  resp->status = status;
-  resp->body = json_dumps(body, JSON_COMPACT);
-  resp->body_len = resp->body ? strlen(resp->body) : 0;
-  json_decref(body);
-}
-
 static void answer(sp_http_response *resp, int status, const char *code,
                    const char *msg) {
-  reply(resp, status, json_pack("{s:s, s:s}", "code", code, "message", msg));
+  sp_http_json(resp, status, json_pack("{s:s, s:s}", "code", code, "message", msg));
 }
 
 static json_t *body(const sp_http_request *req) {
@@ -172,7 +165,7 @@ static void get_captcha(const sp_http_request *req, sp_http_response *resp,
     answer(resp, 503, "unavailable", "no captcha now; try again");
     return;
   }
-  reply(resp, 200, json_pack("{s:s, s:s}", "id", id, "question", q));
+  sp_http_json(resp, 200, json_pack("{s:s, s:s}", "id", id, "question", q));
 }
 
 size_t ac_api_routes(ac_api *api, sp_http_route *routes, size_t cap) {

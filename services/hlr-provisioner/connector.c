@@ -42,15 +42,6 @@ static int stopping(volatile int *stop) {
   return sp_shutdown_requested() || (stop && *stop);
 }
 
-static int nap(long ms, volatile int *stop) {
-  for (long waited = 0; waited < ms; waited += 50) {
-    if (stopping(stop))
-      return 1;
-    nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
-  }
-  return stopping(stop);
-}
-
 static int save(void *arg, const hp_conn *c) {
   hp_connector *k = arg;
   char err[512];
@@ -107,12 +98,12 @@ int hp_connector_run(hp_connector *k, volatile int *stop) {
     int found = hp_cstore_next(k->db, &c, err, sizeof err);
     if (found < 0) {
       sp_warn("cannot read the connection queue", "error", err);
-      if (nap(2000, stop))
+      if (sp_shutdown_sleep(2000, stop))
         break;
       continue;
     }
     if (!found) {
-      if (nap(k->conf.idle_ms < 200 ? k->conf.idle_ms : 200, stop))
+      if (sp_shutdown_sleep(k->conf.idle_ms < 200 ? k->conf.idle_ms : 200, stop))
         break;
       continue;
     }
@@ -121,7 +112,7 @@ int hp_connector_run(hp_connector *k, volatile int *stop) {
       backoff = 500;
       continue;
     }
-    if (nap(backoff, stop))
+    if (sp_shutdown_sleep(backoff, stop))
       break;
     backoff = backoff * 2 > k->conf.backoff_max_ms ? k->conf.backoff_max_ms
                                                    : backoff * 2;

@@ -79,16 +79,6 @@ static int stopping(volatile int *stop) {
   return sp_shutdown_requested() || (stop && *stop);
 }
 
-/* Sleep ms in short steps; 1 when asked to stop meanwhile. */
-static int nap(long ms, volatile int *stop) {
-  for (long waited = 0; waited < ms; waited += 50) {
-    if (stopping(stop))
-      return 1;
-    nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
-  }
-  return stopping(stop);
-}
-
 /* Make sure there is a working HLR connection: 0, or -1 with why. */
 static int hlr_ready(hp_provisioner *p, char *errstr, size_t errlen) {
   if (!p->hlr) {
@@ -112,7 +102,7 @@ static int ride_out(hp_provisioner *p, const hp_batch *b, const char *why,
     sp_error("cannot record the stall", "batch_id", b->batch_id, "error",
              err);
   for (;;) {
-    if (nap(*backoff, stop))
+    if (sp_shutdown_sleep(*backoff, stop))
       return 1;
     *backoff = *backoff * 2 > p->conf.backoff_max_ms ? p->conf.backoff_max_ms
                                                      : *backoff * 2;
@@ -218,9 +208,9 @@ int hp_provisioner_drain(hp_provisioner *p, volatile int *stop) {
 int hp_provisioner_run(hp_provisioner *p, volatile int *stop) {
   while (!stopping(stop)) {
     /* Database trouble: wait and go on; the queue is in the tables. */
-    if (hp_provisioner_drain(p, stop) < 0 && nap(2000, stop))
+    if (hp_provisioner_drain(p, stop) < 0 && sp_shutdown_sleep(2000, stop))
       break;
-    if (nap(p->conf.idle_ms, stop))
+    if (sp_shutdown_sleep(p->conf.idle_ms, stop))
       break;
   }
   return 0;

@@ -13,16 +13,9 @@
 #include "sales.h"
 #include "users.h"
 
-static void reply(sp_http_response *resp, int status, json_t *body) {
-  resp->status = status;
-  resp->body = json_dumps(body, JSON_COMPACT);
-  resp->body_len = resp->body ? strlen(resp->body) : 0;
-  json_decref(body);
-}
-
 static void refuse(sp_http_response *resp, int status, const char *code,
                    const char *why) {
-  reply(resp, status, json_pack("{s:s, s:s}", "error", why, "code", code));
+  sp_http_json(resp, status, json_pack("{s:s, s:s}", "error", why, "code", code));
 }
 
 /* The caller, from its bearer token: 1 known; 0 refused (answered). */
@@ -102,7 +95,7 @@ static void do_move(iv_api *api, const iv_move *m, sp_http_response *resp) {
   if (rc == SP_DB_OK) {
     sp_info("SIMs moved", "move_id", t.res.move_id, "action",
             iv_action_name(m->kind), "by", m->by);
-    reply(resp, 201,
+    sp_http_json(resp, 201,
           json_pack("{s:s, s:s, s:I, s:s, s:s}", "move_id", t.res.move_id,
                     "action", iv_action_name(m->kind), "sims",
                     (json_int_t)t.res.sims, "iccid_first", m->iccid_first,
@@ -245,7 +238,7 @@ static void get_stock(const sp_http_request *req, sp_http_response *resp,
     json_object_set_new(body, "ctkv", json_string(ctkv));
   if (shop)
     json_object_set_new(body, "shop", json_string(shop));
-  reply(resp, 200, body);
+  sp_http_json(resp, 200, body);
 out:
   pthread_mutex_unlock(&api->lock);
 }
@@ -344,7 +337,7 @@ static void post_connection(const sp_http_request *req,
   if (sp_db_tx(api->db, connect_fn, &t, err, sizeof err) == SP_DB_OK) {
     sp_info("connection requested", "request_id", t.res.request_id, "iccid",
             r.iccid, "by", sc.who.user);
-    reply(resp, 202,
+    sp_http_json(resp, 202,
           json_pack("{s:s, s:s, s:s, s:b, s:s}", "request_id",
                     t.res.request_id, "iccid", r.iccid, "msisdn",
                     t.res.msisdn, "swap", t.res.swap, "state", "requested"));
@@ -393,7 +386,7 @@ static void get_connection(const sp_http_request *req, sp_http_response *resp,
       json_object_set_new(b, "reason", json_string(PQgetvalue(r, 0, 5)));
     if (*PQgetvalue(r, 0, 8))
       json_object_set_new(b, "case_id", json_string(PQgetvalue(r, 0, 8)));
-    reply(resp, 200, b);
+    sp_http_json(resp, 200, b);
   }
   PQclear(r);
 out:
@@ -432,7 +425,7 @@ static void post_sale(const sp_http_request *req, sp_http_response *resp,
   char err[1024];
   if (sp_db_tx(api->db, sale_fn, &t, err, sizeof err) == SP_DB_OK) {
     sp_info("SIM sold", "iccid", r.iccid, "by", sc.who.user);
-    reply(resp, 201, t.invoice);
+    sp_http_json(resp, 201, t.invoice);
   } else {
     json_decref(t.invoice);
     if (t.st != IV_MOVE_DB)
@@ -471,7 +464,7 @@ static void post_delivery(const sp_http_request *req, sp_http_response *resp,
                   IV_MOVE_DB};
   char err[1024];
   if (sp_db_tx(api->db, deliver_fn, &t, err, sizeof err) == SP_DB_OK)
-    reply(resp, 201, json_pack("{s:s, s:s}", "iccid", t.iccid, "state",
+    sp_http_json(resp, 201, json_pack("{s:s, s:s}", "iccid", t.iccid, "state",
                                "delivered"));
   else
     answer_status(resp, t.st, err);
@@ -536,7 +529,7 @@ static void get_invoice(const sp_http_request *req, sp_http_response *resp,
     resp->body = page;
     resp->body_len = strlen(page);
   } else {
-    reply(resp, 200, doc);
+    sp_http_json(resp, 200, doc);
   }
 out:
   pthread_mutex_unlock(&api->lock);
@@ -591,7 +584,7 @@ static void post_mark(const sp_http_request *req, sp_http_response *resp,
     goto out;
   mark_tx t = {iccid, field(b, "reason"), who.user, rc->kind, IV_MOVE_DB};
   if (sp_db_tx(api->db, mark_fn, &t, err, sizeof err) == SP_DB_OK)
-    reply(resp, 201, json_pack("{s:s, s:s}", "iccid", iccid, "state",
+    sp_http_json(resp, 201, json_pack("{s:s, s:s}", "iccid", iccid, "state",
                                rc->kind == IV_ACT_MARK_FAULTY ? "faulty"
                                                               : "returned"));
   else
@@ -632,7 +625,7 @@ static void get_reconcile(const sp_http_request *req, sp_http_response *resp,
     resp->body_len = resp->body ? strlen(resp->body) : 0;
     json_decref(report);
   } else {
-    reply(resp, 200, report);
+    sp_http_json(resp, 200, report);
   }
 out:
   pthread_mutex_unlock(&api->lock);

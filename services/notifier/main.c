@@ -51,15 +51,6 @@ typedef struct nt_service {
   nt_sender_conf send;
 } nt_service;
 
-static int nap(long ms) {
-  for (long waited = 0; waited < ms; waited += 50) {
-    if (sp_shutdown_requested())
-      return 1;
-    nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
-  }
-  return sp_shutdown_requested();
-}
-
 /* The A5 timer: sleeps until the next reminder or deadline (at most a
  * minute, so cases opened meanwhile are seen; 200 ms on a test clock). */
 static void *timer(void *arg) {
@@ -75,7 +66,7 @@ static void *timer(void *arg) {
       ms = (long)(next - now) * 1000;
     if (sp_clock_is_fake() || ms < 200)
       ms = 200;
-    if (nap(ms))
+    if (sp_shutdown_sleep(ms, NULL))
       break;
   }
   return NULL;
@@ -87,7 +78,7 @@ static void *sender(void *arg) {
   while (!sp_shutdown_requested()) {
     if (nt_send_due(s->send_db, &s->send, err, sizeof err) < 0)
       sp_warn("sending failed; will try again", "error", err);
-    if (nap(250))
+    if (sp_shutdown_sleep(250, NULL))
       break;
   }
   return NULL;

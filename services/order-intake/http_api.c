@@ -12,16 +12,9 @@
 
 #define MAX_B64 (2 * 1024 * 1024)
 
-static void reply_json(sp_http_response *resp, int status, json_t *body) {
-  resp->status = status;
-  resp->body = json_dumps(body, JSON_COMPACT);
-  resp->body_len = resp->body ? strlen(resp->body) : 0;
-  json_decref(body);
-}
-
 static void reply_error(sp_http_response *resp, oi_error e,
                         const char *reason) {
-  reply_json(resp, oi_error_http_status(e),
+  sp_http_json(resp, oi_error_http_status(e),
              json_pack("{s:s, s:s}", "error", reason, "code",
                        oi_error_code(e)));
 }
@@ -81,7 +74,7 @@ static void post_order(const sp_http_request *req, sp_http_response *resp,
     return;
   }
   json_object_set_new(order, "existing", json_boolean(res.existing));
-  reply_json(resp, res.existing ? 200 : 201, order);
+  sp_http_json(resp, res.existing ? 200 : 201, order);
 }
 
 /* The last path segment after prefix, or NULL when empty or nested. */
@@ -109,7 +102,7 @@ static void get_order(const sp_http_request *req, sp_http_response *resp,
   if (!o)
     reply_error(resp, e, err);
   else
-    reply_json(resp, 200, o);
+    sp_http_json(resp, 200, o);
 }
 
 static void get_vendor(const sp_http_request *req, sp_http_response *resp,
@@ -129,7 +122,7 @@ static void get_vendor(const sp_http_request *req, sp_http_response *resp,
   if (!v)
     reply_error(resp, e, err);
   else
-    reply_json(resp, 200, v);
+    sp_http_json(resp, 200, v);
 }
 
 static void post_registration(const sp_http_request *req,
@@ -171,7 +164,7 @@ static void post_registration(const sp_http_request *req,
     reply_error(resp, e, err);
     return;
   }
-  reply_json(resp, res.existing ? 200 : 201,
+  sp_http_json(resp, res.existing ? 200 : 201,
              json_pack("{s:s, s:I, s:b}", "notice_id", res.id, "persons",
                        (json_int_t)res.count, "existing", res.existing));
 }

@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "shutdown.h"
+#include <jansson.h>
+#include <time.h>
 #include "metrics.h"
 
 typedef struct {
@@ -234,6 +237,42 @@ static void teardown(void) {
 }
 
 /* ---- tests ---- */
+
+/* sp_http_json: the status, a compact JSON body, the body stolen. */
+START_TEST(test_json_reply) {
+  sp_http_response resp = {0};
+  sp_http_json(&resp, 201, json_pack("{s:s, s:i}", "a", "Hà Nội", "n", 7));
+  ck_assert_int_eq(resp.status, 201);
+  ck_assert_str_eq(resp.content_type, "application/json");
+  ck_assert_str_eq(resp.body, "{\"a\":\"Hà Nội\",\"n\":7}");
+  ck_assert_uint_eq(resp.body_len, strlen(resp.body));
+  free(resp.body);
+  resp.body = NULL;
+  sp_http_json(&resp, 200, NULL); /* a failed json_pack: an error body */
+  ck_assert_int_eq(resp.status, 500);
+  ck_assert_ptr_nonnull(strstr(resp.body, "out of memory"));
+  free(resp.body);
+}
+END_TEST
+
+/* sp_shutdown_sleep: waits its time, or wakes at once on a stop flag. */
+START_TEST(test_shutdown_sleep) {
+  struct timespec a, b;
+  volatile int stop = 0;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  ck_assert_int_eq(sp_shutdown_sleep(120, &stop), 0);
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+  ck_assert_int_ge(ms, 110);
+  stop = 1;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  ck_assert_int_eq(sp_shutdown_sleep(10000, &stop), 1);
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+  ck_assert_int_lt(ms, 1000);
+  ck_assert_int_eq(sp_shutdown_sleep(0, NULL), 0);
+}
+END_TEST
 
 START_TEST(test_healthz_healthy) {
   result r;
@@ -594,6 +633,8 @@ static Suite *http_suite(void) {
   tcase_add_test(tc, test_metrics_route);
   tcase_add_test(tc, test_custom_get);
   tcase_add_test(tc, test_post_exact_body);
+  tcase_add_test(tc, test_json_reply);
+  tcase_add_test(tc, test_shutdown_sleep);
   tcase_add_test(tc, test_post_empty_body);
   tcase_add_test(tc, test_prefix_route);
   tcase_add_test(tc, test_not_found);
