@@ -234,16 +234,11 @@ iv_move_status iv_move_range(PGconn *tx, const iv_move *m,
   return IV_MOVE_OK;
 }
 
-iv_move_status iv_mark_sim(PGconn *tx, const char *iccid,
-                           iv_action_kind kind, const char *reason,
-                           const char *by, char *errstr, size_t errlen) {
-  if (kind != IV_ACT_MARK_FAULTY && kind != IV_ACT_RETURN)
-    return status(IV_MOVE_BAD_INPUT, errstr, errlen, "not a single-SIM mark");
+iv_move_status iv_sim_take(PGconn *tx, const char *iccid, iv_action_kind k,
+                           const char *shop, iv_sim_row *out, char *errstr,
+                           size_t errlen) {
   if (!iccid || !*iccid)
     return status(IV_MOVE_BAD_INPUT, errstr, errlen, "\"iccid\" is required");
-  if (!reason || !*reason || strlen(reason) > 500)
-    return status(IV_MOVE_BAD_INPUT, errstr, errlen,
-                  "a reason (up to 500 bytes) is required");
   const char *p[] = {iccid};
   PGresult *r = sp_db_query(
       tx,
@@ -257,18 +252,37 @@ iv_move_status iv_mark_sim(PGconn *tx, const char *iccid,
     PQclear(r);
     return status(IV_MOVE_UNKNOWN, errstr, errlen, "no SIM %.24s", iccid);
   }
-  iv_sim sim = {(iv_state)iv_state_parse(PQgetvalue(r, 0, 0)), "", ""}, after;
-  snprintf(sim.ctkv, sizeof sim.ctkv, "%s", PQgetvalue(r, 0, 1));
-  snprintf(sim.shop, sizeof sim.shop, "%s", PQgetvalue(r, 0, 2));
-  char order_id[64];
-  snprintf(order_id, sizeof order_id, "%s", PQgetvalue(r, 0, 3));
+  memset(out, 0, sizeof *out);
+  out->sim.state = (iv_state)iv_state_parse(PQgetvalue(r, 0, 0));
+  snprintf(out->sim.ctkv, sizeof out->sim.ctkv, "%s", PQgetvalue(r, 0, 1));
+  snprintf(out->sim.shop, sizeof out->sim.shop, "%s", PQgetvalue(r, 0, 2));
+  snprintf(out->order_id, sizeof out->order_id, "%s", PQgetvalue(r, 0, 3));
   PQclear(r);
-  iv_action a = {kind, sim.ctkv, sim.shop};
+  iv_action a = {k, out->sim.ctkv, shop ? shop : out->sim.shop};
+  iv_sim after;
   char why[256];
-  if (iv_sim_apply(&sim, &a, &after, why, sizeof why))
+  if (iv_sim_apply(&out->sim, &a, &after, why, sizeof why))
     return status(IV_MOVE_REFUSED, errstr, errlen, "SIM %s may not %s: %s",
-                  iccid, iv_action_name(kind), why);
-  const char *pu[] = {iccid, iv_state_name(after.state)};
+                  iccid, iv_action_name(k), why);
+  return IV_MOVE_OK;
+}
+
+
+iv_move_status iv_mark_sim(PGconn *tx, const char *iccid,
+                           iv_action_kind kind, const char *reason,
+                           const char *by, char *errstr, size_t errlen) {
+  if (kind != IV_ACT_MARK_FAULTY && kind != IV_ACT_RETURN)
+    return status(IV_MOVE_BAD_INPUT, errstr, errlen, "not a single-SIM mark");
+  if (!reason || !*reason || strlen(reason) > 500)
+    return status(IV_MOVE_BAD_INPUT, errstr, errlen,
+                  "a reason (up to 500 bytes) is required");
+  iv_sim_row sr;
+  iv_move_status st = iv_sim_take(tx, iccid, kind, NULL, &sr, errstr, errlen);
+  if (st != IV_MOVE_OK)
+    return st;
+  const iv_sim sim = sr.sim;
+  const char *order_id = sr.order_id;
+  const char *pu[] = {iccid, iv_state_name(iv_action_target(kind))};
   if (sp_db_exec(tx, "UPDATE sims SET state = $2 WHERE iccid = $1", 2, pu,
                  errstr, errlen) != 1)
     return IV_MOVE_DB;

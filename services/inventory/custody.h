@@ -50,6 +50,19 @@ iv_move_status iv_move_range(PGconn *tx, const iv_move *m,
                              iv_move_result *res, char *errstr,
                              size_t errlen);
 
+/* One SIM, locked, and the order it was made for. */
+typedef struct iv_sim_row {
+  iv_sim sim;
+  char order_id[64];
+} iv_sim_row;
+
+/* Lock the SIM (inside the caller's transaction) and check that action k,
+ * done by shop (NULL: wherever the SIM is), may happen to it: IV_MOVE_OK
+ * with *out, or a refusal with the first reason, nothing changed. */
+iv_move_status iv_sim_take(PGconn *tx, const char *iccid, iv_action_kind k,
+                           const char *shop, iv_sim_row *out, char *errstr,
+                           size_t errlen);
+
 /* One SIM found broken (mark_faulty) or brought back by its customer
  * (return), with the reason; a custody_moves row and sim.faulty /
  * sim.returned. Inside the caller's transaction. */

@@ -73,6 +73,12 @@ static const char *field(json_t *b, const char *key) {
   return json_string_value(json_object_get(b, key));
 }
 
+/* A use case's status as its transaction's end: a refusal rolls back. */
+static int tx_result(iv_move_status st) {
+  return st == IV_MOVE_OK ? SP_DB_OK : st == IV_MOVE_DB ? SP_DB_ERROR
+                                                        : SP_DB_REJECT;
+}
+
 typedef struct move_tx {
   const iv_move *m;
   iv_move_result res;
@@ -82,9 +88,24 @@ typedef struct move_tx {
 static int move_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
   move_tx *t = arg;
   t->st = iv_move_range(c, t->m, &t->res, errstr, errlen);
-  return t->st == IV_MOVE_OK ? SP_DB_OK
-         : t->st == IV_MOVE_DB ? SP_DB_ERROR
-                               : SP_DB_REJECT;
+  return tx_result(t->st);
+}
+
+static void answer_status(sp_http_response *resp, iv_move_status st,
+                          const char *err) {
+  switch (st) {
+  case IV_MOVE_BAD_INPUT:
+    refuse(resp, 400, "bad_request", err);
+    break;
+  case IV_MOVE_UNKNOWN:
+    refuse(resp, 404, "not_found", err);
+    break;
+  case IV_MOVE_REFUSED:
+    refuse(resp, 409, "refused", err);
+    break;
+  default:
+    refuse(resp, 503, "unavailable", "the database failed; retry");
+  }
 }
 
 /* Run one move and answer it. */
@@ -102,22 +123,12 @@ static void do_move(iv_api *api, const iv_move *m, sp_http_response *resp) {
                     "iccid_last", m->iccid_last));
     return;
   }
-  switch (t.st) {
-  case IV_MOVE_BAD_INPUT:
-    refuse(resp, 400, "bad_request", err);
-    break;
-  case IV_MOVE_UNKNOWN:
-    refuse(resp, 404, "not_found", err);
-    break;
-  case IV_MOVE_REFUSED:
+  if (t.st == IV_MOVE_REFUSED)
     sp_warn("move refused", "action", iv_action_name(m->kind), "by", m->by,
             "reason", err);
-    refuse(resp, 409, "refused", err);
-    break;
-  default:
+  else if (t.st == IV_MOVE_DB)
     sp_error("move failed", "action", iv_action_name(m->kind), "error", err);
-    refuse(resp, 503, "unavailable", "the database failed; retry");
-  }
+  answer_status(resp, t.st, err);
 }
 
 typedef struct route_ctx {
@@ -289,23 +300,6 @@ static void shop_end(iv_api *api, shop_call *sc) {
   pthread_mutex_unlock(&api->lock);
 }
 
-static void answer_status(sp_http_response *resp, iv_move_status st,
-                          const char *err) {
-  switch (st) {
-  case IV_MOVE_BAD_INPUT:
-    refuse(resp, 400, "bad_request", err);
-    break;
-  case IV_MOVE_UNKNOWN:
-    refuse(resp, 404, "not_found", err);
-    break;
-  case IV_MOVE_REFUSED:
-    refuse(resp, 409, "refused", err);
-    break;
-  default:
-    refuse(resp, 503, "unavailable", "the database failed; retry");
-  }
-}
-
 typedef struct connect_tx {
   const iv_connect_req *r;
   iv_connect_res res;
@@ -315,9 +309,7 @@ typedef struct connect_tx {
 static int connect_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
   connect_tx *t = arg;
   t->st = iv_connect_request(c, t->r, &t->res, errstr, errlen);
-  return t->st == IV_MOVE_OK ? SP_DB_OK
-         : t->st == IV_MOVE_DB ? SP_DB_ERROR
-                               : SP_DB_REJECT;
+  return tx_result(t->st);
 }
 
 static void post_connection(const sp_http_request *req,
@@ -404,9 +396,7 @@ static int sale_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
   json_decref(t->invoice); /* a retried transaction starts over */
   t->invoice = NULL;
   t->st = iv_sell(c, t->r, &t->invoice, errstr, errlen);
-  return t->st == IV_MOVE_OK ? SP_DB_OK
-         : t->st == IV_MOVE_DB ? SP_DB_ERROR
-                               : SP_DB_REJECT;
+  return tx_result(t->st);
 }
 
 static void post_sale(const sp_http_request *req, sp_http_response *resp,
@@ -446,9 +436,7 @@ static int deliver_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
   deliver_tx *t = arg;
   t->st = iv_deliver(c, t->iccid, t->shop, t->received_by, t->paid, t->by,
                      errstr, errlen);
-  return t->st == IV_MOVE_OK ? SP_DB_OK
-         : t->st == IV_MOVE_DB ? SP_DB_ERROR
-                               : SP_DB_REJECT;
+  return tx_result(t->st);
 }
 
 static void post_delivery(const sp_http_request *req, sp_http_response *resp,
@@ -544,9 +532,7 @@ typedef struct mark_tx {
 static int mark_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
   mark_tx *t = arg;
   t->st = iv_mark_sim(c, t->iccid, t->kind, t->reason, t->by, errstr, errlen);
-  return t->st == IV_MOVE_OK ? SP_DB_OK
-         : t->st == IV_MOVE_DB ? SP_DB_ERROR
-                               : SP_DB_REJECT;
+  return tx_result(t->st);
 }
 
 /* POST /v1/faulty, /v1/returns {"iccid", "reason"}: allowed to whoever

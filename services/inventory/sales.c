@@ -21,45 +21,6 @@ status(iv_move_status s, char *errstr, size_t errlen, const char *fmt, ...) {
   return s;
 }
 
-typedef struct sim_row {
-  iv_sim sim;
-  char order_id[64];
-} sim_row;
-
-/* Lock the SIM and check that action k by shop may happen to it. */
-static iv_move_status sim_take(PGconn *tx, const char *iccid,
-                               iv_action_kind k, const char *shop,
-                               sim_row *out, char *errstr, size_t errlen) {
-  if (!iccid || !*iccid)
-    return status(IV_MOVE_BAD_INPUT, errstr, errlen, "\"iccid\" is required");
-  const char *p[] = {iccid};
-  PGresult *r = sp_db_query(
-      tx,
-      "SELECT s.state, coalesce(s.ctkv_id, ''), coalesce(s.shop_id, ''), "
-      "coalesce(b.order_id, '') FROM sims s LEFT JOIN batches b USING "
-      "(batch_id) WHERE s.iccid = $1 FOR UPDATE OF s",
-      1, p, errstr, errlen);
-  if (!r)
-    return IV_MOVE_DB;
-  if (PQntuples(r) != 1) {
-    PQclear(r);
-    return status(IV_MOVE_UNKNOWN, errstr, errlen, "no SIM %.24s", iccid);
-  }
-  memset(out, 0, sizeof *out);
-  out->sim.state = (iv_state)iv_state_parse(PQgetvalue(r, 0, 0));
-  snprintf(out->sim.ctkv, sizeof out->sim.ctkv, "%s", PQgetvalue(r, 0, 1));
-  snprintf(out->sim.shop, sizeof out->sim.shop, "%s", PQgetvalue(r, 0, 2));
-  snprintf(out->order_id, sizeof out->order_id, "%s", PQgetvalue(r, 0, 3));
-  PQclear(r);
-  iv_action a = {k, out->sim.ctkv, shop};
-  iv_sim after;
-  char why[256];
-  if (iv_sim_apply(&out->sim, &a, &after, why, sizeof why))
-    return status(IV_MOVE_REFUSED, errstr, errlen, "SIM %s may not %s: %s",
-                  iccid, iv_action_name(k), why);
-  return IV_MOVE_OK;
-}
-
 static int set_state(PGconn *tx, const char *iccid, iv_state s, char *errstr,
                      size_t errlen) {
   const char *p[] = {iccid, iv_state_name(s)};
@@ -85,8 +46,8 @@ iv_move_status iv_connect_request(PGconn *tx, const iv_connect_req *r,
                                   iv_connect_res *res, char *errstr,
                                   size_t errlen) {
   memset(res, 0, sizeof *res);
-  sim_row sr;
-  iv_move_status st = sim_take(tx, r->iccid, IV_ACT_CONNECT, r->shop, &sr,
+  iv_sim_row sr;
+  iv_move_status st = iv_sim_take(tx, r->iccid, IV_ACT_CONNECT, r->shop, &sr,
                                errstr, errlen);
   if (st != IV_MOVE_OK)
     return st;
@@ -272,9 +233,9 @@ int iv_connect_answer(PGconn *tx, const sp_event *ev, char *errstr,
   const char *reason =
       done ? NULL : json_string_value(json_object_get(ev->data, "reason"));
   if (done) {
-    sim_row sr;
+    iv_sim_row sr;
     char why[512];
-    if (sim_take(tx, iccid, IV_ACT_CONNECT, shop, &sr, why, sizeof why) !=
+    if (iv_sim_take(tx, iccid, IV_ACT_CONNECT, shop, &sr, why, sizeof why) !=
         IV_MOVE_OK) {
       /* The number is on the SIM in the HLR, but the SIM moved here:
        * an operator must look. Kept as failed with the reason. */
@@ -322,9 +283,9 @@ int iv_connect_answer(PGconn *tx, const sp_event *ev, char *errstr,
 iv_move_status iv_sell(PGconn *tx, const iv_sale_req *r, json_t **invoice,
                        char *errstr, size_t errlen) {
   *invoice = NULL;
-  sim_row sr;
+  iv_sim_row sr;
   iv_move_status st =
-      sim_take(tx, r->iccid, IV_ACT_SELL, r->shop, &sr, errstr, errlen);
+      iv_sim_take(tx, r->iccid, IV_ACT_SELL, r->shop, &sr, errstr, errlen);
   if (st != IV_MOVE_OK)
     return st;
   if (!r->buyer_name || !*r->buyer_name)
@@ -433,9 +394,9 @@ iv_move_status iv_sell(PGconn *tx, const iv_sale_req *r, json_t **invoice,
 iv_move_status iv_deliver(PGconn *tx, const char *iccid, const char *shop,
                           const char *received_by, long long amount_paid,
                           const char *by, char *errstr, size_t errlen) {
-  sim_row sr;
+  iv_sim_row sr;
   iv_move_status st =
-      sim_take(tx, iccid, IV_ACT_DELIVER, shop, &sr, errstr, errlen);
+      iv_sim_take(tx, iccid, IV_ACT_DELIVER, shop, &sr, errstr, errlen);
   if (st != IV_MOVE_OK)
     return st;
   if (!received_by || !*received_by)

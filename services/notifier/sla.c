@@ -73,12 +73,16 @@ static int tick_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
   PGresult *r = sp_db_query(
       c,
       t->breach ? "SELECT case_id, notice_id, agency, full_name, "
-                  "coalesce(ctkv_id, ''), deadline FROM sla_cases WHERE "
+                  "coalesce(ctkv_id, ''), to_char(deadline AT TIME ZONE "
+                  "'Asia/Ho_Chi_Minh', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+07:00\"') "
+                  "FROM sla_cases WHERE "
                   "closed_at IS NULL AND breached_at IS NULL AND deadline < "
                   "$1::timestamptz ORDER BY deadline LIMIT 1 FOR UPDATE SKIP "
                   "LOCKED"
                 : "SELECT case_id, notice_id, agency, full_name, "
-                  "coalesce(ctkv_id, ''), deadline FROM sla_cases WHERE "
+                  "coalesce(ctkv_id, ''), to_char(deadline AT TIME ZONE "
+                  "'Asia/Ho_Chi_Minh', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+07:00\"') "
+                  "FROM sla_cases WHERE "
                   "closed_at IS NULL AND reminded_at IS NULL AND breached_at "
                   "IS NULL AND remind_at <= $1::timestamptz ORDER BY "
                   "remind_at LIMIT 1 FOR UPDATE SKIP LOCKED",
@@ -95,17 +99,9 @@ static int tick_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
   snprintf(agency, sizeof agency, "%s", PQgetvalue(r, 0, 2));
   snprintf(name, sizeof name, "%s", PQgetvalue(r, 0, 3));
   snprintf(ctkv, sizeof ctkv, "%s", PQgetvalue(r, 0, 4));
+  snprintf(when, sizeof when, "%s", PQgetvalue(r, 0, 5));
   PQclear(r);
   const char *pc[] = {case_id};
-  r = sp_db_query(c,
-                  "SELECT to_char(deadline AT TIME ZONE 'Asia/Ho_Chi_Minh', "
-                  "'YYYY-MM-DD\"T\"HH24:MI:SS\"+07:00\"') FROM sla_cases "
-                  "WHERE case_id = $1",
-                  1, pc, errstr, errlen);
-  if (!r)
-    return SP_DB_ERROR;
-  snprintf(when, sizeof when, "%s", PQgetvalue(r, 0, 0));
-  PQclear(r);
 
   /* The event first: the message is tied to its id. */
   const char *type = t->breach ? "case.breached" : "case.reminded";
@@ -163,14 +159,12 @@ int nt_sla_tick(sp_db *db, const nt_templates *tmpl, time_t now, time_t *next,
     } while (t.acted);
   }
   /* The next thing to do, for the timer to sleep until. */
-  const char *p[] = {t.now};
   PGresult *r = sp_db_query(
       sp_db_conn(db),
       "SELECT extract(epoch FROM least(min(remind_at) FILTER (WHERE "
       "reminded_at IS NULL), min(deadline) + interval '1 second'))::bigint "
       "FROM sla_cases WHERE closed_at IS NULL AND breached_at IS NULL",
       0, NULL, errstr, errlen);
-  (void)p;
   if (!r)
     return -1;
   *next = PQgetisnull(r, 0, 0) ? 0 : (time_t)atoll(PQgetvalue(r, 0, 0));
