@@ -79,13 +79,16 @@ int hp_cstore_enqueue(PGconn *tx, const sp_event *ev, char *errstr,
   if (!r)
     return -1;
   int known = PQntuples(r) == 1;
-  int ready = known && !strcmp(PQgetvalue(r, 0, 1), "provisioned");
+  /* Loaded once, a SIM stays in the HLR whatever inventory does with it
+   * after (handed over, stocked in, at a shop...). */
+  int ready = known && strcmp(PQgetvalue(r, 0, 1), "produced") &&
+              strcmp(PQgetvalue(r, 0, 1), "hlr_failed");
   if (known)
     snprintf(c.imsi, sizeof c.imsi, "%s", PQgetvalue(r, 0, 0));
   if (!ready) {
     c.step = HP_CONN_FAILED;
     snprintf(c.reason, sizeof c.reason,
-             known ? "SIM %s is %s, not provisioned in the HLR"
+             known ? "SIM %s is %s: it was never loaded into the HLR"
                    : "SIM %s is unknown",
              iccid, known ? PQgetvalue(r, 0, 1) : "");
   }

@@ -32,7 +32,7 @@ PORT=$(sed -n 's/.*"accounts started".*"http_port":"\([0-9]*\)".*/\1/p' "$LOGDIR
 [ -n "$PORT" ] || sp_fail "accounts did not start: $(tail -5 "$LOGDIR/accounts.log")"
 URL=http://127.0.0.1:$PORT
 
-sms_texts() { $PY "$SIMPKI_SOURCE_DIR/tests/lib/fakesmsc_decode.py" "$SIMPKI_KANNEL_SMSC_LOG" 2>/dev/null || true; }
+sms_texts() { $PY "$SIMPKI_SOURCE_DIR/deploy/local/lib/fakesmsc_decode.py" "$SIMPKI_KANNEL_SMSC_LOG" 2>/dev/null || true; }
 # last_sms REGEX: the last value captured by REGEX's group in the SMS texts.
 last_sms() { sms_texts >"$W/sms"; $PY -c 'import re,sys; m=re.findall(sys.argv[1], open(sys.argv[2]).read()); print(m[-1] if m else "")' "$1" "$W/sms"; }
 post() { # PATH JSON: status in $W/status, body in $W/body

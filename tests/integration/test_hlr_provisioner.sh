@@ -205,6 +205,8 @@ S1=$(sim_n 1) S2=$(sim_n 2) S3=$(sim_n 3) S4=$(sim_n 4) S5=$(sim_n 5)
 # S4's subscriber vanishes from the HLR behind our back: its swap must fail
 # after the number left the old SIM, and put it back.
 sp_hlr_ctrl "SET 17 subscriber.delete $(imsi_of "$S4")" >/dev/null
+# S2 has gone on to a shop, as connected SIMs do: still in the HLR.
+sp_psql "UPDATE sims SET state = 'at_shop' WHERE iccid = '$S2'" >/dev/null
 request() { # ID ICCID MSISDN SWAP: one connection.requested event
 	"$FORGE" --type connection.requested --subject "connection/$1" \
 		--data "{\"request_id\": \"$1\", \"iccid\": \"$2\", \"msisdn\": \"$3\", \"swap\": $4, \"ctkv\": \"CTKV2\"}"
@@ -236,10 +238,10 @@ sp_assert_eq "$(msisdn_of 452019999000002)" 84901110003 "the failed swap's numbe
 sp_psql "SELECT reason FROM hlr_connections WHERE request_id = 'REQ-3'" | grep -Eq "already in use by IMSI ($(imsi_of "$S1")|452019999000001)" ||
 	sp_fail "REQ-3 reason: $(sp_psql "SELECT reason FROM hlr_connections WHERE request_id = 'REQ-3'")"
 sp_assert_eq "$(sp_psql "SELECT restored FROM hlr_connections WHERE request_id = 'REQ-4'")" t "REQ-4 restored"
+R5=$(sp_psql "SELECT reason FROM hlr_connections WHERE request_id = 'REQ-5'")
+[[ $R5 == *"is hlr_failed: it was never loaded into the HLR"* ]] || sp_fail "REQ-5 reason: $R5"
 sp_psql "SELECT reason FROM hlr_connections WHERE request_id = 'REQ-4'" | grep -q "back on IMSI 452019999000002" ||
 	sp_fail "REQ-4 reason: $(sp_psql "SELECT reason FROM hlr_connections WHERE request_id = 'REQ-4'")"
-sp_psql "SELECT reason FROM hlr_connections WHERE request_id = 'REQ-5'" | grep -q "is hlr_failed, not provisioned" ||
-	sp_fail "REQ-5 reason"
 for _ in $(seq 100); do
 	kcat -C -b "$SIMPKI_KAFKA_BOOTSTRAP" -t connections.dlq -e -q -f '%h\n' 2>/dev/null | grep -q "needs request_id" && break
 	sleep 0.1

@@ -68,7 +68,7 @@ for f in sorted(os.listdir(d)):
         print(m.get_body(("plain",)).get_content())
 PYEOF
 }
-sms_texts() { $PY "$SIMPKI_SOURCE_DIR/tests/lib/fakesmsc_decode.py" "$SIMPKI_KANNEL_SMSC_LOG"; }
+sms_texts() { $PY "$SIMPKI_SOURCE_DIR/deploy/local/lib/fakesmsc_decode.py" "$SIMPKI_KANNEL_SMSC_LOG"; }
 # mail_has ADDR TEXT / sms_has TEXT (through a file: grep -q on a pipe
 # would close it under the writer).
 mail_has() { mail_to "$1" >"$W/mail_has"; grep -q -- "$2" "$W/mail_has"; }

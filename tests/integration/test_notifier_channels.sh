@@ -13,7 +13,7 @@ set -euo pipefail
 . "$SIMPKI_SOURCE_DIR/deploy/local/lib/kannel.sh"
 
 SEND=$(sp_bin notify_send) || sp_fail "notify_send not built"
-DECODE=$SIMPKI_SOURCE_DIR/tests/lib/fakesmsc_decode.py
+DECODE=$SIMPKI_SOURCE_DIR/deploy/local/lib/fakesmsc_decode.py
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/simpki-nt.XXXXXX")
 sp_on_exit "rm -rf '$SCRATCH'"
 ERRLOG=$SCRATCH/all-errors.log # every stderr of notify_send, checked at the end

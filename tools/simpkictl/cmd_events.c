@@ -2,19 +2,18 @@
  *
  * dump reads each partition from its first offset to the end as it was
  * when the command started (the high watermark), with a plain assign()ed
- * consumer: no group membership, no offset commits, so it never disturbs
- * the services' consumer groups. */
+ * consumer (kafka_reader.h): no group membership, no offset commits, so it
+ * never disturbs the services' consumer groups. */
 #include <getopt.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "cmds.h"
 #include "config.h"
-#include "kafka.h"
+#include "kafka_reader.h"
 #include "log.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
@@ -34,12 +33,6 @@ struct dump {
   long timeout_ms;
   unsigned long printed;
 };
-
-static long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void usage_events(FILE *fp) {
   fprintf(fp, "Usage: simpkictl events [--help] SUBCOMMAND [OPTIONS]\n\n"
@@ -69,60 +62,11 @@ static void usage_dump(FILE *fp) {
           DEFAULT_TIMEOUT_MS);
 }
 
-/* librdkafka logs to stderr in its own format; keep stderr JSON. */
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
-                   const char *buf) {
-  (void)rk;
-  sp_log(level <= 3 ? SP_LOG_ERROR : level <= 4 ? SP_LOG_WARN : SP_LOG_DEBUG,
-         "kafka", "facility", fac, "message", buf, (const char *)NULL);
-}
-
-static rd_kafka_t *new_consumer(const char *bootstrap, char *errstr,
-                                size_t errlen) {
-  unsigned char rnd[8] = {0};
-  if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-    unsigned long t = (unsigned long)time(NULL) ^ (unsigned long)now_ms();
-    memcpy(rnd, &t, sizeof(t) < sizeof(rnd) ? sizeof(t) : sizeof(rnd));
-  }
-  char group[64];
-  int n = snprintf(group, sizeof(group), "simpkictl-dump-");
-  for (size_t i = 0; i < sizeof(rnd); i++)
-    n += snprintf(group + n, sizeof(group) - (size_t)n, "%02x", rnd[i]);
-
-  /* SIMPKI_KAFKA_CONFIG first (security settings), so the settings that
-   * keep the dump read-only below always win. */
-  const char *extra = NULL;
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  if (sp_config_str("SIMPKI_KAFKA_CONFIG", "", &extra, errstr, errlen) ||
-      sp_kafka_conf_apply(conf, extra, errstr, errlen)) {
-    rd_kafka_conf_destroy(conf);
-    return NULL;
-  }
-  const char *kv[][2] = {{"bootstrap.servers", bootstrap},
-                         {"group.id", group},
-                         {"enable.auto.commit", "false"},
-                         {"enable.auto.offset.store", "false"},
-                         {"auto.offset.reset", "earliest"},
-                         {"client.id", "simpkictl"}};
-  for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
-    if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], errstr, errlen) !=
-        RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return NULL;
-    }
-  }
-  rd_kafka_conf_set_log_cb(conf, log_cb);
-  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errlen);
-  if (!rk)
-    rd_kafka_conf_destroy(conf);
-  return rk;
-}
-
 /* Partitions of one topic with their high watermarks. Retries the
  * transient "leader not available" of a fresh topic until the deadline. */
 static int add_topic(struct dump *d, const char *topic, char *errstr,
                      size_t errlen) {
-  long deadline = now_ms() + d->timeout_ms;
+  long deadline = sp_reader_now_ms() + d->timeout_ms;
   const rd_kafka_metadata_t *md = NULL;
   rd_kafka_topic_t *rkt = rd_kafka_topic_new(d->rk, topic, NULL);
   if (!rkt) {
@@ -131,7 +75,7 @@ static int add_topic(struct dump *d, const char *topic, char *errstr,
     return -1;
   }
   for (;;) {
-    long left = deadline - now_ms();
+    long left = deadline - sp_reader_now_ms();
     rd_kafka_resp_err_t err =
         rd_kafka_metadata(d->rk, 0, rkt, &md, left > 0 ? (int)left : 1);
     if (err) {
@@ -147,7 +91,7 @@ static int add_topic(struct dump *d, const char *topic, char *errstr,
     rd_kafka_metadata_destroy(md);
     md = NULL;
     if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-        now_ms() + 200 >= deadline) {
+        sp_reader_now_ms() + 200 >= deadline) {
       snprintf(errstr, errlen, "topic %s: %s", topic, rd_kafka_err2str(err));
       rd_kafka_topic_destroy(rkt);
       return -1;
@@ -170,7 +114,7 @@ static int add_topic(struct dump *d, const char *topic, char *errstr,
   for (int i = 0; i < t->partition_cnt; i++) {
     int32_t p = t->partitions[i].id;
     int64_t lo = 0, hi = 0;
-    long left = deadline - now_ms();
+    long left = deadline - sp_reader_now_ms();
     rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
         d->rk, topic, p, &lo, &hi, left > 0 ? (int)left : 1);
     if (err) {
@@ -239,9 +183,9 @@ static int consume(struct dump *d, char *errstr, size_t errlen) {
              rd_kafka_err2str(err));
     return -1;
   }
-  long last_progress = now_ms(), last_check = 0;
+  long last_progress = sp_reader_now_ms(), last_check = 0;
   while (d->ndone < d->nparts) {
-    if (now_ms() - last_progress > d->timeout_ms) {
+    if (sp_reader_now_ms() - last_progress > d->timeout_ms) {
       snprintf(errstr, errlen,
                "timed out after %ld ms without progress; %zu of %zu "
                "partition(s) read to the end, %lu event(s) printed",
@@ -250,9 +194,9 @@ static int consume(struct dump *d, char *errstr, size_t errlen) {
     }
     rd_kafka_message_t *m = rd_kafka_consumer_poll(d->rk, 100);
     if (!m) {
-      if (now_ms() - last_check >= 500) {
+      if (sp_reader_now_ms() - last_check >= 500) {
         check_positions(d);
-        last_check = now_ms();
+        last_check = sp_reader_now_ms();
       }
       continue;
     }
@@ -279,7 +223,7 @@ static int consume(struct dump *d, char *errstr, size_t errlen) {
         fputc('\n', stdout);
         d->printed++;
       }
-      last_progress = now_ms();
+      last_progress = sp_reader_now_ms();
       if (m->offset >= pt->high - 1)
         mark_done(d, pt);
     } else if (pt && m->offset >= pt->high) {
@@ -358,7 +302,7 @@ static int dump(int argc, char **argv) {
 
   struct dump d = {0};
   d.timeout_ms = timeout_ms;
-  if (!(d.rk = new_consumer(bootstrap, err, sizeof(err)))) {
+  if (!(d.rk = sp_reader_new(bootstrap, "dump", NULL, err, sizeof(err)))) {
     sp_error("events dump failed", "error", err);
     return SP_EXIT_FAIL;
   }

@@ -9,6 +9,8 @@
 
 int sp_cmd_db(int argc, char **argv);
 int sp_cmd_events(int argc, char **argv);
+/* watch: a live view of the topics (cmd_watch.c). */
+int sp_cmd_watch(int argc, char **argv);
 /* sig exits 0 passed, 1 failed, 2 indeterminate, 64 usage (cmd_sig.c). */
 int sp_cmd_sig(int argc, char **argv);
 int sp_cmd_order(int argc, char **argv);

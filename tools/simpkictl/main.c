@@ -13,6 +13,7 @@ static const struct {
 } commands[] = {
     {"db", sp_cmd_db, "database schema: migrate, status"},
     {"events", sp_cmd_events, "read event topics: dump"},
+    {"watch", sp_cmd_watch, "the pipeline live: steps, SIMs, last events"},
     {"sig", sp_cmd_sig, "signed documents: verify"},
     {"order", sp_cmd_order, "BCYCP orders (B1): submit, show"},
     {"vendor", sp_cmd_vendor, "SIM vendors and pilots (B2): add, pilot-pass..."},

@@ -69,31 +69,38 @@ sp_stop_pid() {
 	return 1
 }
 
-# Stops every process recorded in DIR/pids, newest part first.
+# Stops every process recorded in DIR/pids: first what runs on the stack
+# (services, the run's own helpers), so they can finish their work and
+# commit while PostgreSQL and the broker are still there; then the parts,
+# the newest first.
 sp_stop_recorded() {
-	local dir=$1 f pid sig start rc=0 name
+	local dir=$1 f pid sig start rc=0 name parts=" smtp kannel_smsbox kannel_bearerbox kannel_fakesmsc hlr pg kafka "
 	[ -d "$dir/pids" ] || return 0
-	for name in hlr pg kafka; do
-		f=$dir/pids/$name
-		[ -f "$f" ] || continue
-		read -r pid sig start <"$f" || continue
-		if sp_proc_alive "$pid" "$start"; then
-			sp_note "stopping $name (pid $pid)"
-			sp_stop_pid "$pid" "$sig" "$start" "$name" || rc=1
-		fi
-		rm -f "$f"
-	done
-	# Anything else a later part recorded (services...), in any order.
 	for f in "$dir"/pids/*; do
 		[ -f "$f" ] || continue
 		name=${f##*/}
-		read -r pid sig start <"$f" || continue
-		if sp_proc_alive "$pid" "$start"; then
-			sp_note "stopping $name (pid $pid)"
-			sp_stop_pid "$pid" "$sig" "$start" "$name" || rc=1
-		fi
-		rm -f "$f"
+		case $parts in *" $name "*) continue ;; esac
+		_sp_stop_recorded_one "$f" "$name" || rc=1
 	done
+	for name in $parts; do
+		_sp_stop_recorded_one "$dir/pids/$name" "$name" || rc=1
+	done
+	# Anything left (a part this list does not know yet).
+	for f in "$dir"/pids/*; do
+		[ -f "$f" ] || continue
+		_sp_stop_recorded_one "$f" "${f##*/}" || rc=1
+	done
+	return $rc
+}
+
+_sp_stop_recorded_one() {
+	local f=$1 name=$2 pid sig start rc=0
+	[ -f "$f" ] || return 0
+	if read -r pid sig start <"$f" && sp_proc_alive "$pid" "$start"; then
+		sp_note "stopping $name (pid $pid)"
+		sp_stop_pid "$pid" "$sig" "$start" "$name" || rc=1
+	fi
+	rm -f "$f"
 	return $rc
 }
 

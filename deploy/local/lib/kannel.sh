@@ -4,7 +4,7 @@
 # sp_export (deploy/local/stack) on its first start.
 #
 # fakesmsc prints every message it is handed on its log
-# (SIMPKI_KANNEL_SMSC_LOG); tests/lib/fakesmsc_decode.py turns those lines
+# (SIMPKI_KANNEL_SMSC_LOG); deploy/local/lib/fakesmsc_decode.py turns those lines
 # back into text. The sendsms password is random, in a 0600 file.
 #
 # Fault tests (source this file after tests/lib/harness.sh):
