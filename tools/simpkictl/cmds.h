@@ -32,6 +32,9 @@ int sp_cmd_account(int argc, char **argv);
 int sp_cmd_sla_list(int argc, char **argv);
 int sp_cmd_sla_contacted(int argc, char **argv);
 int sp_cmd_sla(int argc, char **argv);
+/* audit replay: exits 0 clean, 1 findings, 2 usage, 3 topics unreadable
+ * (cmd_audit.c). */
+int sp_cmd_audit(int argc, char **argv);
 
 /* True for "--help" / "-h". */
 int sp_is_help(const char *arg);

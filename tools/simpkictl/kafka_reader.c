@@ -1,7 +1,9 @@
-/* kafka_reader.c - the read-only consumer of events dump and watch. */
+/* kafka_reader.c - the read-only consumer of events dump, watch and audit
+ * replay. */
 #include "kafka_reader.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -70,4 +72,210 @@ rd_kafka_t *sp_reader_new(const char *bootstrap, const char *purpose,
   if (!rk)
     rd_kafka_conf_destroy(conf);
   return rk;
+}
+
+/* ---- whole topics to their end at start (audit replay) ---- */
+
+struct rd_part {
+  const char *topic;
+  int32_t partition;
+  int64_t low;  /* the partition's first offset at start */
+  int64_t high; /* read stops before this offset */
+  int done;
+};
+
+struct rd_all {
+  rd_kafka_t *rk;
+  struct rd_part *parts;
+  size_t nparts, ndone;
+  long timeout_ms;
+};
+
+static int rd_add_topic(struct rd_all *d, const char *topic, char *errstr,
+                        size_t errlen) {
+  long deadline = sp_reader_now_ms() + d->timeout_ms;
+  const rd_kafka_metadata_t *md = NULL;
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(d->rk, topic, NULL);
+  if (!rkt) {
+    snprintf(errstr, errlen, "topic %s: %s", topic,
+             rd_kafka_err2str(rd_kafka_last_error()));
+    return -1;
+  }
+  for (;;) {
+    long left = deadline - sp_reader_now_ms();
+    rd_kafka_resp_err_t err =
+        rd_kafka_metadata(d->rk, 0, rkt, &md, left > 0 ? (int)left : 1);
+    if (err) {
+      snprintf(errstr, errlen, "cannot read metadata of topic %s: %s", topic,
+               rd_kafka_err2str(err));
+      rd_kafka_topic_destroy(rkt);
+      return -1;
+    }
+    err = md->topic_cnt == 1 ? md->topics[0].err
+                             : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+    if (!err)
+      break;
+    rd_kafka_metadata_destroy(md);
+    md = NULL;
+    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+        sp_reader_now_ms() + 200 >= deadline) {
+      snprintf(errstr, errlen, "topic %s: %s", topic, rd_kafka_err2str(err));
+      rd_kafka_topic_destroy(rkt);
+      return -1;
+    }
+    struct timespec ts = {0, 200 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  rd_kafka_topic_destroy(rkt);
+  const rd_kafka_metadata_topic_t *t = &md->topics[0];
+  struct rd_part *np = realloc(
+      d->parts, (d->nparts + (size_t)t->partition_cnt + 1) * sizeof *d->parts);
+  if (!np) {
+    rd_kafka_metadata_destroy(md);
+    snprintf(errstr, errlen, "out of memory");
+    return -1;
+  }
+  d->parts = np;
+  for (int i = 0; i < t->partition_cnt; i++) {
+    int32_t p = t->partitions[i].id;
+    int64_t lo = 0, hi = 0;
+    long left = deadline - sp_reader_now_ms();
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        d->rk, topic, p, &lo, &hi, left > 0 ? (int)left : 1);
+    if (err) {
+      snprintf(errstr, errlen, "cannot read the end of %s [%d]: %s", topic,
+               (int)p, rd_kafka_err2str(err));
+      rd_kafka_metadata_destroy(md);
+      return -1;
+    }
+    struct rd_part *pt = &d->parts[d->nparts++];
+    pt->topic = topic;
+    pt->partition = p;
+    pt->low = lo;
+    pt->high = hi;
+    pt->done = hi <= lo;
+    if (pt->done)
+      d->ndone++;
+  }
+  rd_kafka_metadata_destroy(md);
+  return 0;
+}
+
+static struct rd_part *rd_find_part(struct rd_all *d, const char *topic,
+                                    int32_t p) {
+  for (size_t i = 0; i < d->nparts; i++)
+    if (d->parts[i].partition == p && !strcmp(d->parts[i].topic, topic))
+      return &d->parts[i];
+  return NULL;
+}
+
+static void rd_mark_done(struct rd_all *d, struct rd_part *pt) {
+  if (!pt->done) {
+    pt->done = 1;
+    d->ndone++;
+  }
+}
+
+/* Control records never reach the application: ask for the position. */
+static void rd_check_positions(struct rd_all *d) {
+  rd_kafka_topic_partition_list_t *l =
+      rd_kafka_topic_partition_list_new((int)d->nparts);
+  for (size_t i = 0; i < d->nparts; i++)
+    if (!d->parts[i].done)
+      rd_kafka_topic_partition_list_add(l, d->parts[i].topic,
+                                        d->parts[i].partition);
+  if (l->cnt && rd_kafka_position(d->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < l->cnt; i++) {
+      struct rd_part *pt =
+          rd_find_part(d, l->elems[i].topic, l->elems[i].partition);
+      if (pt && l->elems[i].offset >= 0 && l->elems[i].offset >= pt->high)
+        rd_mark_done(d, pt);
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+}
+
+static int rd_consume(struct rd_all *d, sp_reader_msg_cb cb, void *opaque,
+                      char *errstr, size_t errlen) {
+  rd_kafka_topic_partition_list_t *l =
+      rd_kafka_topic_partition_list_new((int)d->nparts + 1);
+  for (size_t i = 0; i < d->nparts; i++)
+    if (!d->parts[i].done)
+      rd_kafka_topic_partition_list_add(l, d->parts[i].topic,
+                                        d->parts[i].partition)
+          ->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_resp_err_t err = rd_kafka_assign(d->rk, l);
+  rd_kafka_topic_partition_list_destroy(l);
+  if (err) {
+    snprintf(errstr, errlen, "cannot assign partitions: %s",
+             rd_kafka_err2str(err));
+    return -1;
+  }
+  long last_progress = sp_reader_now_ms(), last_check = 0;
+  while (d->ndone < d->nparts) {
+    if (sp_reader_now_ms() - last_progress > d->timeout_ms) {
+      snprintf(errstr, errlen,
+               "timed out after %ld ms without progress; %zu of %zu "
+               "partition(s) read to the end",
+               d->timeout_ms, d->ndone, d->nparts);
+      return -1;
+    }
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(d->rk, 100);
+    if (!m) {
+      if (sp_reader_now_ms() - last_check >= 500) {
+        rd_check_positions(d);
+        last_check = sp_reader_now_ms();
+      }
+      continue;
+    }
+    if (m->err) {
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      int fatal = m->err == RD_KAFKA_RESP_ERR__FATAL ||
+                  m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+                  m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+      snprintf(errstr, errlen, "%s", rd_kafka_message_errstr(m));
+      rd_kafka_message_destroy(m);
+      if (fatal)
+        return -1;
+      sp_debug("kafka consumer error", "error", errstr);
+      continue;
+    }
+    struct rd_part *pt =
+        rd_find_part(d, rd_kafka_topic_name(m->rkt), m->partition);
+    if (pt && !pt->done && m->offset < pt->high) {
+      if (cb(opaque, pt->topic, m->partition, m->offset, m->payload,
+             m->payload ? m->len : 0)) {
+        rd_kafka_message_destroy(m);
+        snprintf(errstr, errlen, "stopped");
+        return -2;
+      }
+      last_progress = sp_reader_now_ms();
+      if (m->offset >= pt->high - 1)
+        rd_mark_done(d, pt);
+    } else if (pt && m->offset >= pt->high) {
+      rd_mark_done(d, pt);
+    }
+    rd_kafka_message_destroy(m);
+  }
+  return 0;
+}
+
+int sp_reader_read_to_end(rd_kafka_t *rk, const char *const *topics,
+                          size_t ntopics, long timeout_ms,
+                          sp_reader_part_cb on_part, sp_reader_msg_cb cb,
+                          void *opaque, char *errstr, size_t errlen) {
+  struct rd_all d = {rk, NULL, 0, 0, timeout_ms};
+  int rc = 0;
+  for (size_t i = 0; i < ntopics && !rc; i++)
+    rc = rd_add_topic(&d, topics[i], errstr, errlen);
+  for (size_t i = 0; !rc && on_part && i < d.nparts; i++)
+    on_part(opaque, d.parts[i].topic, d.parts[i].partition, d.parts[i].low,
+            d.parts[i].high);
+  if (!rc)
+    rc = rd_consume(&d, cb, opaque, errstr, errlen);
+  free(d.parts);
+  return rc;
 }

@@ -1,12 +1,13 @@
 /* kafka_reader.h - a Kafka consumer for simpkictl's readers of the topics
- * (events dump, watch) that never disturbs the services: the caller
- * assign()s partitions itself; no group membership, no offset commits or
- * stores, a throw-away group id. */
+ * (events dump, watch, audit replay) that never disturbs the services: the
+ * caller assign()s partitions itself; no group membership, no offset
+ * commits or stores, a throw-away group id. */
 #ifndef SIMPKICTL_KAFKA_READER_H
 #define SIMPKICTL_KAFKA_READER_H
 
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Optional callbacks; a NULL log_cb writes librdkafka's log lines as JSON
  * log lines (stderr), as everything else simpkictl logs. opaque is passed
@@ -27,5 +28,25 @@ rd_kafka_t *sp_reader_new(const char *bootstrap, const char *purpose,
 
 /* Milliseconds of the monotonic clock, for the readers' deadlines. */
 long sp_reader_now_ms(void);
+
+/* Reads topics[0..ntopics) whole: every partition from its first offset
+ * to its high watermark as of the call, the way `events dump` does. First
+ * on_part (may be NULL) gets each partition with its first offset (above 0
+ * when earlier messages are gone: retention, deletion) and its end; then cb
+ * each message with its topic (the pointer given in topics), partition and
+ * offset, in each partition's order (partitions interleave). payload may
+ * be NULL (len 0); a non-zero return of cb stops the read. Gives up after
+ * timeout_ms without progress. 0 when read, -1 with errstr when a topic
+ * cannot be read (broker unreachable, unknown topic, timeout), -2 when cb
+ * stopped it. */
+typedef void (*sp_reader_part_cb)(void *opaque, const char *topic,
+                                  int32_t partition, int64_t low, int64_t high);
+typedef int (*sp_reader_msg_cb)(void *opaque, const char *topic,
+                                int32_t partition, int64_t offset,
+                                const void *payload, size_t len);
+int sp_reader_read_to_end(rd_kafka_t *rk, const char *const *topics,
+                          size_t ntopics, long timeout_ms,
+                          sp_reader_part_cb on_part, sp_reader_msg_cb cb,
+                          void *opaque, char *errstr, size_t errlen);
 
 #endif

@@ -30,6 +30,7 @@ static const struct {
     {"report", sp_cmd_report, "reconciliation per order, batch, CTKV: reconcile"},
     {"account", sp_cmd_account, "signing accounts (VCSP): unlock"},
     {"sla", sp_cmd_sla, "A5 contact deadlines: deadline"},
+    {"audit", sp_cmd_audit, "the topics proved whole, the rules kept: replay"},
 };
 
 int sp_is_help(const char *arg) {

@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# test_audit_replay.sh - `simpkictl audit replay` on a real run's topics:
+# deploy/local/run --once drives the whole pipeline, and this script, run
+# again with --check through the run's --then (the stack still up), asserts
+# that
+#   - the replay of the real topics is CLEAN, with counts per step, and its
+#     --format json parses;
+#   - copies of the topics produced into new topics (keys kept) replay
+#     CLEAN too, a redelivered event included;
+#   - each tampered copy of the sims topic (an event deleted, a field
+#     changed, two events of a SIM swapped, a sealed event forged onto the
+#     wrong predecessor, a sale of a SIM never connected) exits 1 and names
+#     the finding precisely: kind, topic, subject, event;
+#   - a partition whose first messages are gone is named;
+#   - a filter reports only its selection; usage errors exit 2 and an
+#     unreachable broker 3.
+set -euo pipefail
+source "$SIMPKI_SOURCE_DIR/tests/lib/harness.sh"
+
+TOPICS="orders vendors batches registrations sims connections notifications accounts"
+
+# Produces a dump (one event per line) into TOPIC, keyed by partitionkey.
+produce() {
+	"$SP_PY" -c 'import json, sys
+for l in open(sys.argv[1]):
+    l = l.rstrip("\n")
+    if l.strip():
+        print(json.loads(l)["partitionkey"] + "\t" + l)' "$2" |
+		kcat -P -b "$SIMPKI_KAFKA_BOOTSTRAP" -t "$1" -K $'\t'
+}
+
+# replay NAME SIMS_TOPIC [ARGS...]: the clean copies of the other topics
+# and SIMS_TOPIC; output in $W/NAME.out, exit status in $rc.
+replay() {
+	local name=$1 sims=$2 t args=()
+	shift 2
+	for t in $TOPICS; do
+		if [ "$t" = sims ]; then args+=(--topic "$sims"); else args+=(--topic "$T.c.$t"); fi
+	done
+	rc=0
+	"$CTL" audit replay "${args[@]}" "$@" >"$W/$name.out" 2>"$W/$name.err" || rc=$?
+}
+
+# one_finding NAME REGEX: exactly one finding line, matching REGEX.
+one_finding() {
+	local n
+	n=$(grep -c '^  [a-z]*[ :]' <(sed -n '/^findings:/,$p' "$W/$1.out") || true)
+	sp_assert_eq "$n" 1 "$1: findings ($(sed -n '/^findings:/,$p' "$W/$1.out"))"
+	grep -Eq "$2" "$W/$1.out" || sp_fail "$1: no finding matching $2: $(sed -n '/^findings:/,$p' "$W/$1.out")"
+}
+
+check() {
+	W=$1/check
+	mkdir -p "$W/ev"
+	CTL=$(sp_bin simpkictl)
+	FORGE=$(sp_bin event_forge)
+	# The tampered copies go to new topics T.N.sims, the clean ones to T.c.*.
+	T=audit$$
+	# SIMs of the pilot (5) and of the production batch.
+	local q=$((${SIMPKI_RUN_QUANTITY:-1000} + 5))
+
+	sp_step "audit replay of the run's topics: CLEAN"
+	rc=0
+	"$CTL" audit replay >"$W/clean.out" 2>"$W/clean.err" || rc=$?
+	sp_assert_eq "$rc" 0 "audit replay of a clean run ($(cat "$W/clean.out" "$W/clean.err"))"
+	grep -q '^verdict: CLEAN$' "$W/clean.out" || sp_fail "no CLEAN verdict: $(cat "$W/clean.out")"
+	grep -Eq '^  sims +[1-9][0-9]* messages' "$W/clean.out" || sp_fail "events read per topic"
+	grep -Eq '^  [1-9][0-9]* subjects, each chain checked whole' "$W/clean.out" || sp_fail "subjects"
+	grep -Eq '^  order ORD-[0-9]{4}-[0-9]{6} \(BCYCP ' "$W/clean.out" || sp_fail "no order in the counts"
+	for s in 'B1 +order' 'B3 +input file' "B6 +HLR report +2 events +$q SIMs" 'B7 +handover' 'B9 +connection' 'B10 ' 'B11 '; do
+		grep -Eq "^    $s" "$W/clean.out" || sp_fail "no count for step $s: $(cat "$W/clean.out")"
+	done
+	grep -Eq '^  sold-after-connected +[1-9][0-9]* checked, 0 violated' "$W/clean.out" || sp_fail "rules: $(cat "$W/clean.out")"
+	"$CTL" audit replay --format json >"$W/clean.json"
+	"$SP_PY" - "$W/clean.json" "$q" <<'PYEOF' || sp_fail "audit replay --format json: $(head -c 2000 "$W/clean.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["verdict"] == "CLEAN" and d["findings"] == [], d["findings"]
+assert {t["topic"] for t in d["topics"]} == set("orders vendors batches registrations sims connections notifications accounts".split())
+assert d["events"] > 0 and d["subjects"] > 0 and d["redelivered"] == 0
+o = [o for o in d["orders"] if o.get("order")]
+assert o and o[0]["bcycp_ref"], d["orders"]
+steps = {s["step"]: s for s in o[0]["steps"]}
+assert steps["B6"]["sims"] == int(sys.argv[2]) and steps["B10"]["events"] == 2, steps
+assert all(r["violations"] == 0 for r in d["rules"]) and any(r["checked"] for r in d["rules"])
+PYEOF
+
+	sp_step "usage and an unreachable broker"
+	"$CTL" audit replay --help | grep -q -- '--order ID|REF' || sp_fail "audit replay --help"
+	"$CTL" --help | grep -q '^  audit ' || sp_fail "simpkictl --help does not list audit"
+	for bad in "--format xml" "--sim B001" "--from yesterday" "--from 2026-12-01 --to 2026-11-01" "--bogus" "extra"; do
+		rc=0
+		# shellcheck disable=SC2086
+		"$CTL" audit replay $bad >/dev/null 2>&1 || rc=$?
+		sp_assert_eq "$rc" 2 "audit replay $bad"
+	done
+	rc=0
+	"$CTL" audit replay --bootstrap 127.0.0.1:9 --timeout-ms 2000 >/dev/null 2>"$W/unreach.err" || rc=$?
+	sp_assert_eq "$rc" 3 "audit replay against no broker"
+
+	sp_step "copies of the topics, keys kept: CLEAN, a redelivery included"
+	for t in $TOPICS; do
+		"$CTL" events dump --topic "$t" >"$W/ev/$t.jsonl" 2>"$W/dump.err" || sp_fail "events dump $t: $(cat "$W/dump.err")"
+		produce "$T.c.$t" "$W/ev/$t.jsonl"
+	done
+	# The tampered copies of sims, and the ids the findings must name.
+	"$SP_PY" - "$W/ev/sims.jsonl" "$W" "$FORGE" >"$W/ids" <<'PYEOF' || sp_fail "preparing the tampered copies"
+import json, subprocess, sys
+src, w, forge = sys.argv[1:4]
+lines = [l.rstrip("\n") for l in open(src) if l.strip()]
+evs = [json.loads(l) for l in lines]
+by = {}
+for i, e in enumerate(evs):
+    by.setdefault(e["subject"], []).append(i)
+# A SIM connected, sold and delivered, in that order.
+subj = next(s for s, ix in by.items() if [evs[i]["type"] for i in ix][:3] == ["sim.connected", "sim.sold", "sim.delivered"])
+c, s, d = by[subj][:3]
+def write(name, ls):
+    with open("%s/%s.jsonl" % (w, name), "w") as f:
+        f.write("".join(l + "\n" for l in ls))
+write("deleted", [l for i, l in enumerate(lines) if i != s])
+changed = list(lines)
+e = json.loads(lines[c]); e["data"]["msisdn"] = "84999999999"
+changed[c] = json.dumps(e, separators=(",", ":"), ensure_ascii=False)
+write("changed", changed)
+swapped = list(lines); swapped[s], swapped[d] = lines[d], lines[s]
+write("swapped", swapped)
+iccid = evs[c]["data"]["iccid"]
+forged = subprocess.run([forge, "--type", "sim.returned", "--subject", subj, "--prev", evs[c]["hash"],
+                         "--data", json.dumps({"iccid": iccid})], check=True, capture_output=True, text=True).stdout.strip()
+write("forged", lines + [forged])
+# A sale of a SIM never connected, well sealed on a subject of its own.
+never = "8984017799999999990"
+sold = subprocess.run([forge, "--type", "sim.sold", "--subject", "sim/" + never, "--data", json.dumps({"iccid": never})],
+                      check=True, capture_output=True, text=True).stdout.strip()
+write("unsold", lines + [sold])
+write("redelivered", lines[: s + 1] + [lines[s]] + lines[s + 1 :])
+other = next(e["data"]["iccid"] for e in evs if e["type"] == "sim.connected" and e["subject"] != subj)
+# The SIM's batch (its ICCID in the output file's range), another batch, the order's BCYCP reference.
+bevs = [json.loads(l) for l in open(src.replace("sims.jsonl", "batches.jsonl")) if l.strip()]
+key = lambda i: (len(i), i)
+outs = [e["data"] for e in bevs if e["type"] == "batch.output_accepted"]
+mine = next(o["batch_id"] for o in outs if key(o["iccid_first"]) <= key(iccid) <= key(o["iccid_last"]))
+notmine = next(o["batch_id"] for o in outs if o["batch_id"] != mine)
+ref = next(e["data"]["bcycp_ref"] for e in bevs if e["type"] == "batch.released")
+print("SUBJ=%s\nICCID=%s\nOTHER=%s\nC_ID=%s\nS_ID=%s\nD_ID=%s\nF_ID=%s\nN_ID=%s\nNEVER=%s" % (
+    subj, iccid, other, evs[c]["id"], evs[s]["id"], evs[d]["id"], json.loads(forged)["id"], json.loads(sold)["id"], never))
+print("BATCH=%s\nNOT_BATCH=%s\nREF=%s" % (mine, notmine, ref))
+PYEOF
+	# shellcheck disable=SC1091
+	source "$W/ids"
+	produce "$T.0.sims" "$W/redelivered.jsonl"
+	replay copies "$T.c.sims"
+	sp_assert_eq "$rc" 0 "replay of the copies ($(cat "$W/copies.out" "$W/copies.err"))"
+	replay redelivered "$T.0.sims"
+	sp_assert_eq "$rc" 0 "a redelivered event is no finding ($(cat "$W/redelivered.out"))"
+	grep -q ' 1 redelivered copies' "$W/redelivered.out" || sp_fail "the redelivery is not counted: $(cat "$W/redelivered.out")"
+
+	sp_step "an event deleted"
+	produce "$T.1.sims" "$W/deleted.jsonl"
+	replay deleted "$T.1.sims"
+	sp_assert_eq "$rc" 1 "replay with an event deleted"
+	grep -q '^verdict: FINDINGS (1 finding)$' "$W/deleted.out" || sp_fail "verdict: $(head -1 "$W/deleted.out")"
+	one_finding deleted "^  removed: $T\.1\.sims\[[0-9]+\]@[0-9]+ $SUBJ event $D_ID \(sim\.delivered\): the event after $C_ID \(sim\.connected\) is missing"
+	# The finding is the selection's only for the SIM it concerns.
+	replay deleted-other "$T.1.sims" --sim "$OTHER"
+	sp_assert_eq "$rc" 0 "another SIM's selection ($(cat "$W/deleted-other.out"))"
+	replay deleted-sim "$T.1.sims" --sim "$ICCID" --format json
+	sp_assert_eq "$rc" 1 "the SIM's selection"
+	"$SP_PY" - "$W/deleted-sim.out" "$D_ID" "$T.1.sims" <<'PYEOF' || sp_fail "json findings: $(cat "$W/deleted-sim.out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["verdict"] == "FINDINGS" and d["selection"]["sim"], d
+[f] = d["findings"]
+assert f["kind"] == "removed" and f["topic"] == sys.argv[3] and f["id"] == sys.argv[2], f
+assert f["type"] == "sim.delivered" and isinstance(f["partition"], int) and isinstance(f["offset"], int), f
+PYEOF
+
+	replay deleted-batch "$T.1.sims" --batch "$BATCH"
+	sp_assert_eq "$rc" 1 "the SIM's batch's selection"
+	grep -Eq "^selection: --batch $BATCH: [1-9][0-9]* events" "$W/deleted-batch.out" || sp_fail "selection: $(cat "$W/deleted-batch.out")"
+	replay deleted-not-batch "$T.1.sims" --batch "$NOT_BATCH"
+	sp_assert_eq "$rc" 0 "another batch's selection ($(cat "$W/deleted-not-batch.out"))"
+	replay deleted-ref "$T.1.sims" --order "$REF"
+	sp_assert_eq "$rc" 1 "the order's selection by its BCYCP reference"
+	one_finding deleted-ref "^  removed: $T\.1\.sims.* event $D_ID "
+	replay deleted-later "$T.1.sims" --from 2099-01-01
+	sp_assert_eq "$rc" 0 "a selection of no event"
+	grep -q "^selection: --from 2099-01-01: 0 events, 0 subjects" "$W/deleted-later.out" || sp_fail "empty selection: $(cat "$W/deleted-later.out")"
+
+	sp_step "a field changed, the hash not recomputed"
+	produce "$T.2.sims" "$W/changed.jsonl"
+	replay changed "$T.2.sims"
+	sp_assert_eq "$rc" 1 "replay with a field changed"
+	one_finding changed "^  altered: $T\.2\.sims\[[0-9]+\]@[0-9]+ $SUBJ event $C_ID \(sim\.connected\): hash does not match its content"
+
+	sp_step "two events of one SIM swapped"
+	produce "$T.3.sims" "$W/swapped.jsonl"
+	replay swapped "$T.3.sims"
+	sp_assert_eq "$rc" 1 "replay with two events swapped"
+	one_finding swapped "^  reordered: $T\.3\.sims\[[0-9]+\]@[0-9]+ $SUBJ event $D_ID \(sim\.delivered\): comes before its predecessor: event $S_ID \(sim\.sold\)"
+
+	sp_step "a sealed event forged onto the wrong predecessor"
+	produce "$T.4.sims" "$W/forged.jsonl"
+	replay forged "$T.4.sims"
+	sp_assert_eq "$rc" 1 "replay with a forged event"
+	one_finding forged "^  forged: $T\.4\.sims\[[0-9]+\]@[0-9]+ $SUBJ event $F_ID \(sim\.returned\): links onto a predecessor that already has a successor: event $S_ID \(sim\.sold\) follows $C_ID"
+
+	sp_step "a sale of a SIM never connected"
+	produce "$T.5.sims" "$W/unsold.jsonl"
+	replay unsold "$T.5.sims"
+	sp_assert_eq "$rc" 1 "replay with a sale of a SIM never connected"
+	one_finding unsold "^  invariant sold-after-connected: $T\.5\.sims\[[0-9]+\]@[0-9]+ sim/$NEVER event $N_ID \(sim\.sold\): SIM $NEVER sold, but never connected"
+	sp_step "a partition that lost its first messages"
+	# The dev broker keeps about 5 MB per partition, dropping the oldest.
+	"$SP_PY" -c 'print(("x" * 1000 + "\n") * 8000, end="")' |
+		kcat -P -b "$SIMPKI_KAFKA_BOOTSTRAP" -t "$T.r" -p 0
+	rc=0
+	"$CTL" audit replay --topic "$T.r" >"$W/retention.out" 2>"$W/retention.err" || rc=$?
+	sp_assert_eq "$rc" 1 "replay of a partition that lost its start"
+	grep -Eq "^  removed: $T\.r\[0\]@[1-9][0-9]*: the partition starts at offset [1-9][0-9]* \(ends at 8000\): its first [0-9]+ message\(s\) are gone" "$W/retention.out" ||
+		sp_fail "the lost start is not named: $(grep -v 'not an event' "$W/retention.out")"
+	grep -Eq "^  $T\.r +[0-9]+ messages, +0 events" "$W/retention.out" || sp_fail "messages of $T.r: $(head -5 "$W/retention.out")"
+	echo "ok - audit replay checked" >&2
+}
+
+if [ "${1:-}" = --check ]; then
+	check "$2"
+	exit 0
+fi
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/simpki-audit.XXXXXX")
+chmod 755 "$W"
+RUN=$W/run
+sp_on_exit "'$SIMPKI_SOURCE_DIR/deploy/local/stack' down '$RUN' >/dev/null 2>&1; rm -rf '$W'"
+_sp_harness_traps
+_sp_watchdog "$RUN"
+export SIMPKI_RUN_WAIT_S=90
+
+sp_step "deploy/local/run --once, then the audit checks"
+rc=0
+"$SIMPKI_SOURCE_DIR/deploy/local/run" --once --no-install --no-build --dir "$RUN" \
+	--build-dir "$SIMPKI_BUILD_DIR" --then "bash '$SIMPKI_SOURCE_DIR/tests/integration/test_audit_replay.sh' --check '$W'" \
+	>"$W/run.out" 2>"$W/run.err" || rc=$?
+if [ "$rc" -ne 0 ]; then
+	tail -40 "$W/run.err" >&2
+	sp_fail "deploy/local/run --once --then the audit checks exited $rc"
+fi
+grep -q "ok - audit replay checked" "$W/run.err" || sp_fail "the checks did not run to their end"
+echo "ok - audit replay" >&2

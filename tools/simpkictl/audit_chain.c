@@ -1,0 +1,428 @@
+/* audit_chain.c - the hash-chain walk of the audit replay (audit_chain.h). */
+#include "audit_chain.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit_map.h"
+#include "event.h"
+
+const char *audit_kind_name(audit_kind k) {
+  switch (k) {
+  case AUDIT_MALFORMED:
+    return "malformed";
+  case AUDIT_ALTERED:
+    return "altered";
+  case AUDIT_REMOVED:
+    return "removed";
+  case AUDIT_REORDERED:
+    return "reordered";
+  case AUDIT_FORGED:
+    return "forged";
+  case AUDIT_UNLINKED:
+    return "unlinked";
+  case AUDIT_INVARIANT:
+    return "invariant";
+  }
+  return "?";
+}
+
+int audit_findings_add(audit_findings *f, audit_kind kind, const char *rule,
+                       const audit_event *evs, size_t ev, const char *topic,
+                       int32_t partition, int64_t offset, const char *fmt,
+                       ...) {
+  if (f->n == f->cap) {
+    size_t cap = f->cap ? f->cap * 2 : 16;
+    audit_finding *v = realloc(f->v, cap * sizeof *v);
+    if (!v)
+      return -1;
+    f->v = v;
+    f->cap = cap;
+  }
+  audit_finding *x = &f->v[f->n++];
+  memset(x, 0, sizeof *x);
+  x->kind = kind;
+  x->rule = rule;
+  x->ev = ev;
+  if (ev != AUDIT_NONE) {
+    x->topic = evs[ev].topic;
+    x->partition = evs[ev].partition;
+    x->offset = evs[ev].offset;
+  } else {
+    x->topic = topic;
+    x->partition = partition;
+    x->offset = offset;
+  }
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(x->what, sizeof x->what, fmt, ap);
+  va_end(ap);
+  return 0;
+}
+
+void audit_findings_free(audit_findings *f) {
+  free(f->v);
+  memset(f, 0, sizeof *f);
+}
+
+int audit_before(const audit_event *a, const audit_event *b) {
+  if (a->pos > 0 && b->pos > 0 && a->subject && b->subject &&
+      !strcmp(a->subject, b->subject))
+    return a->pos < b->pos;
+  if (a->time_ms < 0 || b->time_ms < 0)
+    return 1;
+  return a->time_ms <= b->time_ms;
+}
+
+static const char *str(const char *s) { return s ? s : ""; }
+
+/* Where a subject's event links. */
+enum link { L_PARENT, L_GENESIS, L_MISSING, L_STRANGER, L_SELF };
+
+struct walk {
+  audit_event *evs;
+  audit_findings *out;
+  size_t *g;    /* the subject's events, global indices, reading order */
+  size_t m;     /* how many */
+  long *parent; /* local index of the predecessor, or -1 */
+  enum link *link;
+  long *first_child, *next_sibling;
+  size_t *size; /* events in the subtree */
+  char *visited, *placed;
+  long next_pos;
+  size_t *order; /* the chain's events in walk order (reorder check) */
+  size_t norder;
+  size_t *queue; /* breadth-first order of the reachable events */
+};
+
+static audit_event *ev_at(struct walk *w, long i) { return &w->evs[w->g[i]]; }
+
+static int add(struct walk *w, audit_kind kind, long i, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int add(struct walk *w, audit_kind kind, long i, const char *fmt, ...) {
+  char what[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  return audit_findings_add(w->out, kind, NULL, w->evs, w->g[i], NULL, 0, 0,
+                            "%s", what);
+}
+
+/* Among the children of a node (list from first), the one that carries the
+ * chain on: the largest subtree, then the one read first. */
+static long best_child(struct walk *w, long first) {
+  long best = -1;
+  for (long c = first; c >= 0; c = w->next_sibling[c])
+    if (best < 0 || w->size[c] > w->size[best])
+      best = c;
+  return best;
+}
+
+/* Follows the chain from start (its first event), placing each event and
+ * naming the other branches of each fork. */
+static int follow(struct walk *w, long start) {
+  for (long cur = start; cur >= 0;) {
+    ev_at(w, cur)->pos = ++w->next_pos;
+    w->placed[cur] = 1;
+    w->order[w->norder++] = (size_t)cur;
+    long best = best_child(w, w->first_child[cur]);
+    for (long c = w->first_child[cur]; c >= 0; c = w->next_sibling[c])
+      if (c != best &&
+          add(w, AUDIT_FORGED, c,
+              "links onto a predecessor that already has a successor: event "
+              "%s (%s) follows %s (%s) in the chain of %s",
+              str(ev_at(w, best)->id), str(ev_at(w, best)->type),
+              str(ev_at(w, cur)->id), str(ev_at(w, cur)->type),
+              str(ev_at(w, cur)->subject)))
+        return -1;
+    cur = best;
+  }
+  return 0;
+}
+
+/* The reorder check: along the chain, per topic-partition, an event must
+ * come after every event before it in the chain. */
+struct tp {
+  const char *topic;
+  int32_t partition;
+  long at; /* local index of the chain's event furthest in the partition */
+};
+
+static int check_order(struct walk *w) {
+  struct tp *tps = calloc(w->norder ? w->norder : 1, sizeof *tps);
+  size_t ntp = 0;
+  if (!tps)
+    return -1;
+  for (size_t k = 0; k < w->norder; k++) {
+    long i = (long)w->order[k];
+    audit_event *e = ev_at(w, i);
+    struct tp *t = NULL;
+    for (size_t j = 0; j < ntp; j++)
+      if (tps[j].partition == e->partition &&
+          !strcmp(str(tps[j].topic), str(e->topic)))
+        t = &tps[j];
+    if (!t) {
+      tps[ntp] = (struct tp){e->topic, e->partition, i};
+      ntp++;
+      continue;
+    }
+    audit_event *p = ev_at(w, t->at);
+    if (p->offset > e->offset) {
+      if (add(w, AUDIT_REORDERED, i,
+              "comes before its predecessor: event %s (%s), earlier in the "
+              "chain of %s, is at offset %lld of %s/%d, this one at %lld",
+              str(p->id), str(p->type), str(e->subject), (long long)p->offset,
+              str(e->topic), (int)e->partition, (long long)e->offset)) {
+        free(tps);
+        return -1;
+      }
+    } else {
+      t->at = i;
+    }
+  }
+  free(tps);
+  return 0;
+}
+
+static int check_subject(struct walk *w, const audit_map *by_hash) {
+  size_t m = w->m;
+  for (size_t i = 0; i < m; i++) {
+    w->parent[i] = -1;
+    w->first_child[i] = w->next_sibling[i] = -1;
+    w->size[i] = 1;
+    w->visited[i] = w->placed[i] = 0;
+  }
+  w->next_pos = 0;
+  w->norder = 0;
+  /* Links. by_hash holds global indices; local ones are found by a scan of
+   * g (sorted), by bsearch. */
+  for (size_t i = 0; i < m; i++) {
+    audit_event *e = ev_at(w, (long)i);
+    size_t gi;
+    if (!strcmp(str(e->prevhash), SP_EVENT_GENESIS))
+      w->link[i] = L_GENESIS;
+    else if (!audit_map_get(by_hash, str(e->prevhash), &gi))
+      w->link[i] = L_MISSING;
+    else if (gi == w->g[i])
+      w->link[i] = L_SELF;
+    else if (strcmp(str(w->evs[gi].subject), str(e->subject))) {
+      w->link[i] = L_STRANGER;
+      if (add(w, AUDIT_FORGED, (long)i,
+              "links onto a predecessor of another subject: event %s (%s) "
+              "of %s",
+              str(w->evs[gi].id), str(w->evs[gi].type),
+              str(w->evs[gi].subject)))
+        return -1;
+    } else {
+      long lo = 0, hi = (long)m - 1, found = -1;
+      while (lo <= hi) {
+        long mid = (lo + hi) / 2;
+        if (w->g[mid] == gi) {
+          found = mid;
+          break;
+        }
+        if (w->g[mid] < gi)
+          lo = mid + 1;
+        else
+          hi = mid - 1;
+      }
+      w->link[i] = found >= 0 ? L_PARENT : L_MISSING;
+      w->parent[i] = found;
+    }
+  }
+  /* Children lists, in reading order. */
+  long genesis_first = -1;
+  for (long i = (long)m - 1; i >= 0; i--) {
+    if (w->link[i] == L_PARENT) {
+      w->next_sibling[i] = w->first_child[w->parent[i]];
+      w->first_child[w->parent[i]] = i;
+    } else if (w->link[i] == L_GENESIS) {
+      w->next_sibling[i] = genesis_first;
+      genesis_first = i;
+    }
+  }
+  /* Reachable events from every start, breadth first, then subtree sizes
+   * bottom up. */
+  size_t *q = w->queue;
+  size_t nq = 0;
+  for (size_t i = 0; i < m; i++)
+    if (w->link[i] != L_PARENT && w->link[i] != L_SELF) {
+      w->visited[i] = 1;
+      q[nq++] = i;
+    }
+  for (size_t k = 0; k < nq; k++)
+    for (long c = w->first_child[q[k]]; c >= 0; c = w->next_sibling[c])
+      if (!w->visited[c]) {
+        w->visited[c] = 1;
+        q[nq++] = (size_t)c;
+      }
+  for (size_t k = nq; k-- > 0;)
+    if (w->parent[q[k]] >= 0)
+      w->size[w->parent[q[k]]] += w->size[q[k]];
+  for (size_t i = 0; i < m; i++)
+    if (!w->visited[i] &&
+        add(w, AUDIT_UNLINKED, (long)i,
+            "does not link into the chain of %s: its predecessors form a "
+            "loop",
+            str(ev_at(w, (long)i)->subject)))
+      return -1;
+
+  /* The chain from the genesis. */
+  long start = best_child(w, genesis_first);
+  for (long c = genesis_first; c >= 0; c = w->next_sibling[c])
+    if (c != start &&
+        add(w, AUDIT_FORGED, c,
+            "links onto the genesis, but the chain of %s already starts with "
+            "event %s (%s)",
+            str(ev_at(w, c)->subject), str(ev_at(w, start)->id),
+            str(ev_at(w, start)->type)))
+      return -1;
+  w->norder = 0;
+  if (start >= 0 && follow(w, start))
+    return -1;
+  for (size_t k = 0; k < w->norder; k++)
+    ev_at(w, (long)w->order[k])->linked = 1;
+  /* The pieces after a gap, in reading order of their first events. */
+  for (size_t i = 0; i < m; i++) {
+    if (w->link[i] != L_MISSING)
+      continue;
+    if (w->norder) {
+      audit_event *t = ev_at(w, (long)w->order[w->norder - 1]);
+      if (add(w, AUDIT_REMOVED, (long)i,
+              "the event after %s (%s) is missing: this one links onto hash "
+              "%.16s..., which no event has",
+              str(t->id), str(t->type), str(ev_at(w, (long)i)->prevhash)))
+        return -1;
+    } else if (add(w, AUDIT_REMOVED, (long)i,
+                   "the first event(s) of %s are missing: this one links "
+                   "onto hash %.16s..., which no event has",
+                   str(ev_at(w, (long)i)->subject),
+                   str(ev_at(w, (long)i)->prevhash))) {
+      return -1;
+    }
+    if (follow(w, (long)i))
+      return -1;
+  }
+  if (check_order(w))
+    return -1;
+  /* Events on a forged branch or after a stranger: placed after their
+   * predecessor, for the invariants' "before". */
+  for (size_t k = 0; k < nq; k++) {
+    long i = (long)q[k], p = w->parent[i];
+    if (!w->placed[i])
+      ev_at(w, i)->pos =
+          p >= 0 && ev_at(w, p)->pos > 0 ? ev_at(w, p)->pos + 1 : 0;
+  }
+  return 0;
+}
+
+static const audit_event *sort_evs;
+
+static int by_subject(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  int c = strcmp(str(sort_evs[x].subject), str(sort_evs[y].subject));
+  if (c)
+    return c;
+  return x < y ? -1 : x > y;
+}
+
+int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
+                      audit_chain_stats *st) {
+  audit_chain_stats s = {0};
+  audit_map by_id, by_hash;
+  audit_map_init(&by_id);
+  audit_map_init(&by_hash);
+  size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+  int rc = -1;
+  struct walk w = {0};
+  if (!idx)
+    goto done;
+  s.events = n;
+  size_t nu = 0;
+  for (size_t i = 0; i < n; i++) {
+    audit_event *e = &evs[i];
+    e->copy_of = AUDIT_NONE;
+    e->pos = 0;
+    e->linked = 0;
+    size_t first;
+    int r = audit_map_put(&by_id, str(e->id), i, &first);
+    if (r < 0)
+      goto done;
+    if (r == 0) {
+      audit_event *f = &evs[first];
+      e->copy_of = first;
+      if (!strcmp(str(f->hash), str(e->hash)) &&
+          !strcmp(str(f->content_hash), str(e->content_hash)) &&
+          !strcmp(str(f->subject), str(e->subject))) {
+        s.copies++;
+      } else if (audit_findings_add(
+                     out, AUDIT_ALTERED, NULL, evs, i, NULL, 0, 0,
+                     "a second copy of event %s differs from the one at "
+                     "offset %lld of %s/%d",
+                     str(e->id), (long long)f->offset, str(f->topic),
+                     (int)f->partition)) {
+        goto done;
+      }
+      continue;
+    }
+    idx[nu++] = i;
+    if (strcmp(str(e->hash), str(e->content_hash)) &&
+        audit_findings_add(out, AUDIT_ALTERED, NULL, evs, i, NULL, 0, 0,
+                           "hash does not match its content (it says "
+                           "%.16s..., its content hashes to %.16s...)",
+                           str(e->hash), str(e->content_hash)))
+      goto done;
+    if (audit_map_put(&by_hash, str(e->hash), i, NULL) < 0)
+      goto done;
+  }
+  s.unique = nu;
+  sort_evs = evs;
+  qsort(idx, nu, sizeof *idx, by_subject);
+  size_t cap = nu ? nu : 1;
+  w.evs = evs;
+  w.out = out;
+  w.parent = malloc(cap * sizeof *w.parent);
+  w.link = malloc(cap * sizeof *w.link);
+  w.first_child = malloc(cap * sizeof *w.first_child);
+  w.next_sibling = malloc(cap * sizeof *w.next_sibling);
+  w.size = malloc(cap * sizeof *w.size);
+  w.visited = malloc(cap);
+  w.placed = malloc(cap);
+  w.order = malloc(cap * sizeof *w.order);
+  w.queue = malloc(cap * sizeof *w.queue);
+  if (!w.queue || !w.parent || !w.link || !w.first_child || !w.next_sibling ||
+      !w.size || !w.visited || !w.placed || !w.order)
+    goto done;
+  for (size_t i = 0; i < nu;) {
+    size_t j = i;
+    while (j < nu &&
+           !strcmp(str(evs[idx[j]].subject), str(evs[idx[i]].subject)))
+      j++;
+    w.g = idx + i;
+    w.m = j - i;
+    if (check_subject(&w, &by_hash))
+      goto done;
+    s.subjects++;
+    i = j;
+  }
+  rc = 0;
+done:
+  free(w.parent);
+  free(w.link);
+  free(w.first_child);
+  free(w.next_sibling);
+  free(w.size);
+  free(w.visited);
+  free(w.placed);
+  free(w.order);
+  free(w.queue);
+  free(idx);
+  audit_map_free(&by_id);
+  audit_map_free(&by_hash);
+  if (st)
+    *st = s;
+  return rc;
+}

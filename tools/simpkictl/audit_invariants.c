@@ -1,0 +1,352 @@
+/* audit_invariants.c - the workflow rules of the audit replay
+ * (audit_invariants.h). */
+#include "audit_invariants.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit_map.h"
+
+enum {
+  R_CONNECTED,
+  R_HANDOVER,
+  R_SOLD,
+  R_PILOT,
+  R_COUNTS,
+};
+
+static const char *const rule_names[AUDIT_RULES] = {
+    "connected-after-provisioned", "range-handed-over-once",
+    "sold-after-connected", "pilot-before-production", "batch-counts"};
+
+static const char *istr(const char *s) { return s ? s : ""; }
+
+static int digits(const char *s) {
+  if (!s || !*s)
+    return 0;
+  for (; *s; s++)
+    if (!isdigit((unsigned char)*s))
+      return 0;
+  return 1;
+}
+
+int audit_iccid_cmp(const char *a, const char *b) {
+  while (*a == '0' && a[1])
+    a++;
+  while (*b == '0' && b[1])
+    b++;
+  size_t la = strlen(a), lb = strlen(b);
+  if (la != lb)
+    return la < lb ? -1 : 1;
+  int c = strcmp(a, b);
+  return c < 0 ? -1 : c > 0;
+}
+
+static const char *dstr(const audit_event *e, const char *key) {
+  const json_t *v = e->data ? json_object_get(e->data, key) : NULL;
+  return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int dint(const audit_event *e, const char *key, long long *out) {
+  const json_t *v = e->data ? json_object_get(e->data, key) : NULL;
+  if (!json_is_integer(v))
+    return 0;
+  *out = json_integer_value(v);
+  return 1;
+}
+
+static int is(const audit_event *e, const char *type) {
+  return !strcmp(istr(e->type), type);
+}
+
+struct range {
+  const char *first, *last;
+  size_t ev;
+};
+
+static int by_first(const void *a, const void *b) {
+  const struct range *x = a, *y = b;
+  int c = audit_iccid_cmp(x->first, y->first);
+  if (c)
+    return c;
+  return x->ev < y->ev ? -1 : x->ev > y->ev;
+}
+
+/* The range holding iccid (ranges sorted by first), or NULL. */
+static const struct range *find_range(const struct range *r, size_t n,
+                                      const char *iccid) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) { /* first range whose first > iccid */
+    size_t mid = (lo + hi) / 2;
+    if (audit_iccid_cmp(r[mid].first, iccid) <= 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  /* Ranges should not overlap; look back a little in case they do. */
+  for (size_t k = lo; k-- > 0 && lo - k <= 8;)
+    if (audit_iccid_cmp(iccid, r[k].last) <= 0)
+      return &r[k];
+  return NULL;
+}
+
+/* A map of key -> the first event (in "before" order) with that key. */
+static int put_earliest(audit_map *m, const audit_event *evs, const char *key,
+                        size_t i, size_t **slots, size_t *nslots) {
+  size_t old;
+  int r = audit_map_put(m, key, *nslots, &old);
+  if (r < 0)
+    return -1;
+  if (r == 1) {
+    size_t *s = realloc(*slots, (*nslots + 1) * sizeof **slots);
+    if (!s)
+      return -1;
+    *slots = s;
+    s[(*nslots)++] = i;
+    return 0;
+  }
+  if (!audit_before(&evs[(*slots)[old]], &evs[i]))
+    (*slots)[old] = i;
+  return 0;
+}
+
+static int get_ev(const audit_map *m, const size_t *slots, const char *key,
+                  size_t *ev) {
+  size_t s;
+  if (!key || !audit_map_get(m, key, &s))
+    return 0;
+  *ev = slots[s];
+  return 1;
+}
+
+struct idx {
+  audit_map m;
+  size_t *slots;
+  size_t n;
+};
+
+static int idx_put(struct idx *x, const audit_event *evs, const char *key,
+                   size_t i) {
+  return key ? put_earliest(&x->m, evs, key, i, &x->slots, &x->n) : 0;
+}
+
+static void idx_free(struct idx *x) {
+  audit_map_free(&x->m);
+  free(x->slots);
+}
+
+#define FIND(...)                                                              \
+  do {                                                                         \
+    if (audit_findings_add(out, AUDIT_INVARIANT, __VA_ARGS__))                 \
+      goto oom;                                                                \
+  } while (0)
+
+int audit_invariants_check(const audit_event *evs, size_t n,
+                           audit_findings *out, audit_rule_stats *stats) {
+  audit_rule_stats st[AUDIT_RULES];
+  for (int r = 0; r < AUDIT_RULES; r++)
+    st[r] = (audit_rule_stats){rule_names[r], 0, 0};
+  size_t before_n = out->n;
+  struct idx provisioned = {0}, released = {0}, output = {0}, connected = {0},
+             passed = {0}, newvendor = {0};
+  audit_map_init(&provisioned.m);
+  audit_map_init(&released.m);
+  audit_map_init(&output.m);
+  audit_map_init(&connected.m);
+  audit_map_init(&passed.m);
+  audit_map_init(&newvendor.m);
+  struct range *out_ranges = NULL, *handed = NULL;
+  size_t nout = 0, nhanded = 0;
+  int rc = -1;
+  out_ranges = malloc((n ? n : 1) * sizeof *out_ranges);
+  handed = malloc((n ? n : 1) * sizeof *handed);
+  if (!out_ranges || !handed)
+    goto oom;
+
+  /* The indexes. */
+  for (size_t i = 0; i < n; i++) {
+    const audit_event *e = &evs[i];
+    if (e->copy_of != AUDIT_NONE)
+      continue;
+    const char *batch = dstr(e, "batch_id"), *vendor = dstr(e, "vendor_id");
+    if (is(e, "batch.provisioned")) {
+      if (idx_put(&provisioned, evs, batch, i))
+        goto oom;
+    } else if (is(e, "batch.released")) {
+      if (idx_put(&released, evs, batch, i))
+        goto oom;
+      const char *kind = dstr(e, "kind");
+      if (kind && !strcmp(kind, "pilot") && idx_put(&newvendor, evs, vendor, i))
+        goto oom;
+    } else if (is(e, "batch.output_accepted")) {
+      if (idx_put(&output, evs, batch, i))
+        goto oom;
+      const char *f = dstr(e, "iccid_first"), *l = dstr(e, "iccid_last");
+      if (digits(f) && digits(l))
+        out_ranges[nout++] = (struct range){f, l, i};
+    } else if (is(e, "sim.connected")) {
+      if (idx_put(&connected, evs, dstr(e, "iccid"), i))
+        goto oom;
+    } else if (is(e, "vendor.pilot_passed")) {
+      if (idx_put(&passed, evs, vendor, i))
+        goto oom;
+    } else if (is(e, "vendor.registered")) {
+      if (idx_put(&newvendor, evs, vendor, i))
+        goto oom;
+    } else if (is(e, "sims.handed_over")) {
+      const char *f = dstr(e, "iccid_first"), *l = dstr(e, "iccid_last");
+      if (digits(f) && digits(l))
+        handed[nhanded++] = (struct range){f, l, i};
+    }
+  }
+  qsort(out_ranges, nout, sizeof *out_ranges, by_first);
+  qsort(handed, nhanded, sizeof *handed, by_first);
+
+  for (size_t i = 0; i < n; i++) {
+    const audit_event *e = &evs[i];
+    if (e->copy_of != AUDIT_NONE)
+      continue;
+    size_t j;
+    if (is(e, "sim.connected") && nout) {
+      /* connected-after-provisioned */
+      const char *iccid = dstr(e, "iccid");
+      st[R_CONNECTED].checked++;
+      const struct range *r =
+          digits(iccid) ? find_range(out_ranges, nout, iccid) : NULL;
+      const char *batch = r ? dstr(&evs[r->ev], "batch_id") : NULL;
+      if (!r)
+        FIND(rule_names[R_CONNECTED], evs, i, NULL, 0, 0,
+             "SIM %s connected, but no accepted output file "
+             "(batch.output_accepted) holds it",
+             istr(iccid));
+      else if (!get_ev(&provisioned.m, provisioned.slots, batch, &j))
+        FIND(rule_names[R_CONNECTED], evs, i, NULL, 0, 0,
+             "SIM %s connected, but its batch %s was never provisioned "
+             "(no batch.provisioned)",
+             istr(iccid), istr(batch));
+      else if (!audit_before(&evs[j], e))
+        FIND(rule_names[R_CONNECTED], evs, i, NULL, 0, 0,
+             "SIM %s connected at %s, before its batch %s was provisioned "
+             "(event %s at %s)",
+             istr(iccid), istr(e->time), istr(batch), istr(evs[j].id),
+             istr(evs[j].time));
+    } else if (is(e, "sim.sold")) {
+      /* sold-after-connected */
+      const char *iccid = dstr(e, "iccid");
+      st[R_SOLD].checked++;
+      if (!get_ev(&connected.m, connected.slots, iccid, &j))
+        FIND(rule_names[R_SOLD], evs, i, NULL, 0, 0,
+             "SIM %s sold, but never connected (no sim.connected)",
+             istr(iccid));
+      else if (!audit_before(&evs[j], e))
+        FIND(rule_names[R_SOLD], evs, i, NULL, 0, 0,
+             "SIM %s sold at %s, before it was connected (event %s at %s)",
+             istr(iccid), istr(e->time), istr(evs[j].id), istr(evs[j].time));
+    } else if (is(e, "batch.input_issued")) {
+      /* pilot-before-production */
+      const char *batch = dstr(e, "batch_id"), *vendor = dstr(e, "vendor_id");
+      const char *kind = NULL;
+      if (get_ev(&released.m, released.slots, batch, &j)) {
+        kind = dstr(&evs[j], "kind");
+        if (!vendor)
+          vendor = dstr(&evs[j], "vendor_id");
+      }
+      if (!kind && batch) {
+        const char *dash = strrchr(batch, '-');
+        kind = dash && dash[1] == 'P'   ? "pilot"
+               : dash && dash[1] == 'B' ? "production"
+                                        : NULL;
+      }
+      size_t nv;
+      if (!kind || strcmp(kind, "production") || !vendor ||
+          !get_ev(&newvendor.m, newvendor.slots, vendor, &nv))
+        continue;
+      st[R_PILOT].checked++;
+      if (!get_ev(&passed.m, passed.slots, vendor, &j))
+        FIND(rule_names[R_PILOT], evs, i, NULL, 0, 0,
+             "production batch %s of %s got its input file, but the "
+             "vendor's pilot never passed (no vendor.pilot_passed)",
+             istr(batch), vendor);
+      else if (!audit_before(&evs[j], e))
+        FIND(rule_names[R_PILOT], evs, i, NULL, 0, 0,
+             "production batch %s of %s got its input file at %s, before "
+             "the vendor's pilot passed (event %s at %s)",
+             istr(batch), vendor, istr(e->time), istr(evs[j].id),
+             istr(evs[j].time));
+    } else if (is(e, "batch.provisioned")) {
+      /* batch-counts */
+      const char *batch = dstr(e, "batch_id");
+      long long loaded = 0, present = 0, failed = 0, sims = 0, osims = 0,
+                qty = 0;
+      st[R_COUNTS].checked++;
+      int ok = dint(e, "loaded", &loaded) &
+               dint(e, "already_present", &present) &
+               dint(e, "failed", &failed) & dint(e, "sims", &sims);
+      if (!ok) {
+        FIND(rule_names[R_COUNTS], evs, i, NULL, 0, 0,
+             "batch %s: loaded, already_present, failed or sims missing",
+             istr(batch));
+        continue;
+      }
+      long long sum = loaded + present + failed;
+      if (sum != sims)
+        FIND(rule_names[R_COUNTS], evs, i, NULL, 0, 0,
+             "batch %s: loaded %lld + already_present %lld + failed %lld = "
+             "%lld, not its %lld SIMs",
+             istr(batch), loaded, present, failed, sum, sims);
+      if (get_ev(&output.m, output.slots, batch, &j) &&
+          dint(&evs[j], "sims", &osims) && osims != sum)
+        FIND(rule_names[R_COUNTS], evs, i, NULL, 0, 0,
+             "batch %s: loaded %lld + already_present %lld + failed %lld = "
+             "%lld, but its output file had %lld SIMs (event %s)",
+             istr(batch), loaded, present, failed, sum, osims, istr(evs[j].id));
+      if (get_ev(&released.m, released.slots, batch, &j) &&
+          dint(&evs[j], "quantity", &qty) && qty != sum)
+        FIND(rule_names[R_COUNTS], evs, i, NULL, 0, 0,
+             "batch %s: loaded %lld + already_present %lld + failed %lld = "
+             "%lld, but it was released for %lld SIMs (event %s)",
+             istr(batch), loaded, present, failed, sum, qty, istr(evs[j].id));
+    }
+  }
+
+  /* range-handed-over-once: sweep the ranges by their first ICCID; the
+   * later of two overlapping hand-overs is named. */
+  st[R_HANDOVER].checked = nhanded;
+  size_t holder = AUDIT_NONE; /* the range reaching furthest so far */
+  for (size_t k = 0; k < nhanded; k++) {
+    const struct range *c = &handed[k];
+    if (holder != AUDIT_NONE &&
+        audit_iccid_cmp(c->first, handed[holder].last) <= 0) {
+      const struct range *h = &handed[holder];
+      int c_later = audit_before(&evs[h->ev], &evs[c->ev]);
+      const struct range *later = c_later ? c : h, *earlier = c_later ? h : c;
+      FIND(rule_names[R_HANDOVER], evs, later->ev, NULL, 0, 0,
+           "ICCIDs %s-%s handed over again: they overlap %s-%s, handed over "
+           "by event %s (%s)",
+           later->first, later->last, earlier->first, earlier->last,
+           istr(evs[earlier->ev].id), istr(evs[earlier->ev].subject));
+    }
+    if (holder == AUDIT_NONE ||
+        audit_iccid_cmp(c->last, handed[holder].last) > 0)
+      holder = k;
+  }
+
+  for (size_t k = before_n; k < out->n; k++)
+    for (int r = 0; r < AUDIT_RULES; r++)
+      if (out->v[k].rule == rule_names[r])
+        st[r].violations++;
+  rc = 0;
+oom:
+  if (stats)
+    memcpy(stats, st, sizeof st);
+  idx_free(&provisioned);
+  idx_free(&released);
+  idx_free(&output);
+  idx_free(&connected);
+  idx_free(&passed);
+  idx_free(&newvendor);
+  free(out_ranges);
+  free(handed);
+  return rc;
+}

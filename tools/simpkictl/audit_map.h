@@ -1,0 +1,23 @@
+/* audit_map.h - a string -> index hash map for the audit replay (pure, no
+ * I/O). Keys are not copied: they must outlive the map. */
+#ifndef SIMPKICTL_AUDIT_MAP_H
+#define SIMPKICTL_AUDIT_MAP_H
+
+#include <stddef.h>
+
+typedef struct audit_map {
+  const char **keys;
+  size_t *vals;
+  size_t cap, n;
+} audit_map;
+
+void audit_map_init(audit_map *m);
+void audit_map_free(audit_map *m);
+/* Adds key -> val unless key is there already. Returns 1 when added, 0
+ * when the key was there (*old, when not NULL, gets its value), -1 when
+ * out of memory. */
+int audit_map_put(audit_map *m, const char *key, size_t val, size_t *old);
+/* 1 and *val when the key is there, else 0. */
+int audit_map_get(const audit_map *m, const char *key, size_t *val);
+
+#endif
