@@ -354,11 +354,18 @@ static PGresult *relay_fetch_collect(sp_relay *r, char *errstr,
   return last;
 }
 
-/* Hand fetched rows to the producer, each with its ring slot. */
-static int relay_produce(sp_relay *r, PGresult *res, char *errstr,
-                         size_t errlen) {
+/* Hand fetched rows to the producer, each with its ring slot. While a
+ * fetch is in flight, take in what has arrived of its answer every few
+ * hundred rows: libpq reads and parses only when called, and the server
+ * stops sending once the socket buffer is full, so without this the next
+ * page would be read only after these rows are produced. */
+static int relay_produce(sp_relay *r, PGresult *res, int fetching,
+                         char *errstr, size_t errlen) {
   int n = PQntuples(res);
+  PGconn *c = sp_db_conn(r->db);
   for (int i = 0; i < n; i++) {
+    if (fetching && i % 256 == 255 && PQconsumeInput(c))
+      (void)PQisBusy(c);
     relay_slot *slot = &r->ring[r->tail % r->ring_cap];
     snprintf(slot->seq, sizeof slot->seq, "%s", PQgetvalue(res, i, 0));
     snprintf(slot->xid, sizeof slot->xid, "%s", PQgetvalue(res, i, 1));
@@ -476,7 +483,7 @@ int sp_relay_drain(sp_relay *r, long *published, char *errstr,
       asked = 1;
     }
     if (rows) {
-      int rc = relay_produce(r, rows, errstr, errlen);
+      int rc = relay_produce(r, rows, asked, errstr, errlen);
       PQclear(rows);
       rows = NULL;
       if (rc)
