@@ -140,6 +140,22 @@ int sp_flow_step_by_code(const char *code) {
   return -1;
 }
 
+int sp_flow_step_of_sim_state(const char *state) {
+  static const struct {
+    const char *state;
+    int step;
+  } map[] = {{"produced", ST_B4},     {"provisioned", ST_B6},
+             {"hlr_failed", ST_B6},   {"handed_over", ST_B7},
+             {"in_stock", ST_B8},     {"at_shop", ST_SHOP},
+             {"connected", ST_B9},    {"sold", ST_B10},
+             {"delivered", ST_B11},   {"faulty", ST_INC},
+             {"returned", ST_INC}};
+  for (size_t i = 0; state && i < sizeof map / sizeof *map; i++)
+    if (!strcmp(map[i].state, state))
+      return map[i].step;
+  return -1;
+}
+
 static long long count_field(const json_t *data, const char *name) {
   const json_t *v = name ? json_object_get(data, name) : NULL;
   if (!json_is_integer(v) || json_integer_value(v) < 0)

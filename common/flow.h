@@ -1,8 +1,8 @@
 /* flow.h - which workflow step each event type belongs to, and counters
  * folded from a stream of events. Pure: no I/O, no clock.
  *
- * One definition for every reader of the topics (simpkictl watch now, an
- * operations dashboard later), so that they agree on what "B7" counts.
+ * One definition for every reader of the topics (simpkictl watch, the
+ * operations dashboard), so that they agree on what "B7" counts.
  *
  * The steps, in workflow order, with the event types they hold (flow.c has
  * the Vietnamese labels and English terms):
@@ -65,6 +65,11 @@ int sp_flow_step_by_code(const char *code);
 /* SIMs one event of that type counts for its step (0 when none or the
  * data lacks the field; never negative). */
 long long sp_flow_sims_of(const char *type, const json_t *data);
+/* The step that brings a SIM into a stored state (sim_state.h's names):
+ * produced B4, provisioned and hlr_failed B6, handed_over B7, in_stock B8,
+ * at_shop SHOP, connected B9, sold B10, delivered B11, faulty and returned
+ * INC; -1 for anything else. The dashboard's funnels count with it. */
+int sp_flow_step_of_sim_state(const char *state);
 /* RFC 3339 ("2026-11-25T17:30:00.123Z", "...+07:00") to milliseconds since
  * the epoch; -1 when malformed. */
 int sp_flow_parse_time(const char *iso, long long *ms);

@@ -113,6 +113,18 @@ void sp_http_json(sp_http_response *resp, int status, json_t *body) {
     sp_http_error(resp, 500, "out of memory");
 }
 
+void sp_http_stream(sp_http_response *resp, const char *content_type,
+                    sp_http_stream_fn fn, void *opaque,
+                    void (*free_fn)(void *opaque)) {
+  free(resp->body);
+  resp->body = NULL;
+  resp->body_len = 0;
+  resp->content_type = content_type;
+  resp->stream = fn;
+  resp->stream_opaque = opaque;
+  resp->stream_free = free_fn;
+}
+
 const char *sp_http_header(const sp_http_request *req, const char *name) {
   if (!req || !req->conn || !name)
     return NULL;
@@ -185,6 +197,49 @@ static void count_request(const req_ctx *ctx, int status) {
                     secs);
 }
 
+/* A streamed body: the service's producer behind MHD's content reader. */
+typedef struct {
+  sp_http_stream_fn fn;
+  void (*free_fn)(void *);
+  void *opaque;
+} stream_ctx;
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
+  (void)pos;
+  stream_ctx *s = cls;
+  long n = s->fn(s->opaque, buf, max);
+  if (n < 0)
+    return MHD_CONTENT_READER_END_OF_STREAM;
+  return (ssize_t)((size_t)n > max ? max : (size_t)n);
+}
+
+static void stream_done(void *cls) {
+  stream_ctx *s = cls;
+  if (s->free_fn)
+    s->free_fn(s->opaque);
+  free(s);
+}
+
+static struct MHD_Response *stream_response(sp_http_response *r) {
+  stream_ctx *s = malloc(sizeof *s);
+  struct MHD_Response *mr = NULL;
+  if (s) {
+    *s = (stream_ctx){r->stream, r->stream_free, r->stream_opaque};
+    mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+                                           stream_read, s, stream_done);
+    if (!mr)
+      free(s);
+  }
+  if (!mr && r->stream_free)
+    r->stream_free(r->stream_opaque);
+  r->stream = NULL; /* the response (or nobody) owns it now */
+  r->stream_free = NULL;
+  r->stream_opaque = NULL;
+  if (mr)
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+  return mr;
+}
+
 /* Queue resp (taking its body) on the connection. */
 static enum MHD_Result send_response(struct MHD_Connection *conn,
                                      const req_ctx *ctx, sp_http_response *r,
@@ -199,8 +254,15 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
   struct MHD_Response *mr =
       r->body ? MHD_create_response_from_buffer_with_free_callback(
                     len, r->body, free)
-              : MHD_create_response_from_buffer(0, NULL,
-                                                MHD_RESPMEM_PERSISTENT);
+      : r->stream ? stream_response(r)
+                  : MHD_create_response_from_buffer(0, NULL,
+                                                    MHD_RESPMEM_PERSISTENT);
+  if (r->body && r->stream) { /* a body wins: the producer is not used */
+    if (r->stream_free)
+      r->stream_free(r->stream_opaque);
+    r->stream = NULL;
+    r->stream_free = NULL;
+  }
   if (!mr) {
     free(r->body);
     r->body = NULL;

@@ -884,12 +884,12 @@ mutate "bootstrap names no service" '^COMPOSE: service migrate: SIMPKI_KAFKA_BOO
   't = t.replace("SIMPKI_KAFKA_BOOTSTRAP: kafka-1:9092,", "SIMPKI_KAFKA_BOOTSTRAP: broker:9092,", 1)'
 mutate "migrate runs something else" '^COMPOSE: migrate must run simpkictl db migrate' \
   't = t.replace("[\"simpkictl\", \"db\", \"migrate\"]", "[\"simpkictl\", \"db\", \"status\"]", 1)'
-mutate "a slot collides when enabled" \
-  '^COMPOSE: host port 8080/tcp is published by both order-intake and dashboard' \
-  't = t.replace("ports: [\"127.0.0.1:8081:8081\"]", "ports: [\"127.0.0.1:8080:8081\"]", 1)' --with-slots
-mutate "a slot depends on a missing service" \
+mutate "a host port published twice" \
+  '^COMPOSE: host port 8088/tcp is published by both order-intake and dashboard' \
+  't = t.replace("ports: [\"127.0.0.1:8081:8081\"]", "ports: [\"127.0.0.1:8088:8081\"]", 1)'
+mutate "a service depends on a missing service" \
   '^COMPOSE: service dashboard depends on kafkaa, which does not exist' \
-  'i = t.index("  # dashboard:"); t = t[:i] + t[i:].replace("#     <<: *simpki-deps\n", "#     <<: *simpki-deps\n  #     kafkaa: {condition: service_healthy}\n", 1)' --with-slots
+  'i = t.index("\n  dashboard:\n"); t = t[:i] + t[i:].replace("      <<: *simpki-deps\n", "      <<: *simpki-deps\n      kafkaa: {condition: service_healthy}\n", 1)'
 
 # Images.
 mutate "image without a tag" '^COMPOSE: service postgres: image postgres has no tag' \

@@ -319,6 +319,22 @@ START_TEST(ring_keeps_the_last) {
 }
 END_TEST
 
+/* Each stored SIM state maps to the step that brings a SIM there. */
+START_TEST(sim_state_steps) {
+  const char *want[][2] = {{"produced", "B4"},   {"provisioned", "B6"},
+                           {"hlr_failed", "B6"}, {"handed_over", "B7"},
+                           {"in_stock", "B8"},   {"at_shop", "SHOP"},
+                           {"connected", "B9"},  {"sold", "B10"},
+                           {"delivered", "B11"}, {"faulty", "INC"},
+                           {"returned", "INC"}};
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+    ck_assert_str_eq(sp_flow_step_at(sp_flow_step_of_sim_state(want[i][0]))->code,
+                     want[i][1]);
+  ck_assert_int_eq(sp_flow_step_of_sim_state("lost"), -1);
+  ck_assert_int_eq(sp_flow_step_of_sim_state(NULL), -1);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("flow");
   TCase *tc = tcase_create("flow");
@@ -330,6 +346,7 @@ int main(void) {
   tcase_add_test(tc, fold_counts_and_times);
   tcase_add_test(tc, unknown_types_ignored);
   tcase_add_test(tc, ring_keeps_the_last);
+  tcase_add_test(tc, sim_state_steps);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

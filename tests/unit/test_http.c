@@ -181,6 +181,50 @@ static void h_error(const sp_http_request *req, sp_http_response *resp,
   sp_http_error(resp, 409, "order \"B-1\" already\nexists");
 }
 
+/* A streamed body: three events, the second after a short wait (the
+ * producer blocks on its own thread), then the end; freed once. */
+typedef struct {
+  int sent;
+  atomic_int *freed;
+} stream_state;
+
+static atomic_int stream_freed;
+
+static long stream_fn(void *opaque, char *buf, size_t max) {
+  stream_state *s = opaque;
+  if (s->sent == 3)
+    return -1;
+  if (s->sent == 1) {
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  int n = snprintf(buf, max, "data: %d\n\n", ++s->sent);
+  return n;
+}
+
+static void stream_free_fn(void *opaque) {
+  stream_state *s = opaque;
+  atomic_fetch_add(s->freed, 1);
+  free(s);
+}
+
+static void h_stream(const sp_http_request *req, sp_http_response *resp,
+                     void *opaque) {
+  (void)req;
+  (void)opaque;
+  stream_state *s = calloc(1, sizeof *s);
+  s->freed = &stream_freed;
+  sp_http_stream(resp, "text/event-stream", stream_fn, s, stream_free_fn);
+}
+
+/* A handler that starts a stream and then answers an error instead: the
+ * error is sent and the producer freed without being called. */
+static void h_stream_then_error(const sp_http_request *req,
+                                sp_http_response *resp, void *opaque) {
+  h_stream(req, resp, opaque);
+  sp_http_error(resp, 403, "no");
+}
+
 /* ---- fixture ---- */
 
 static recorder hello_rec, post_rec;
@@ -195,6 +239,8 @@ static const sp_http_route routes[] = {
     {"DELETE", "/empty", h_empty, NULL},
     {"GET", "/bad", h_bad_status, NULL},
     {"PUT", "/conflict", h_error, NULL},
+    {"GET", "/stream", h_stream, NULL},
+    {"GET", "/stream-refused", h_stream_then_error, NULL},
 };
 
 static int health_ok;
@@ -564,6 +610,31 @@ START_TEST(test_http_error_direct) {
 }
 END_TEST
 
+/* sp_http_stream: the producer's bytes in order, the content type, no
+ * caching, and its opaque freed once the response ends. */
+START_TEST(test_stream) {
+  atomic_store(&stream_freed, 0);
+  result r;
+  get(port, "/stream", &r);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(r.ctype, "text/event-stream");
+  ck_assert_str_eq(body_of(&r), "data: 1\n\ndata: 2\n\ndata: 3\n\n");
+  free(r.body);
+  for (int i = 0; i < 100 && atomic_load(&stream_freed) == 0; i++)
+    usleep(10000);
+  ck_assert_int_eq(atomic_load(&stream_freed), 1);
+  get(port, "/stream-refused", &r);
+  ck_assert_int_eq(r.status, 403);
+  ck_assert_str_eq(body_of(&r), "{\"error\":\"no\"}");
+  free(r.body);
+  ck_assert_int_eq(atomic_load(&stream_freed), 2);
+  /* The other routes are as before. */
+  get(port, "/healthz", &r);
+  ck_assert_int_eq(r.status, 200);
+  free(r.body);
+}
+END_TEST
+
 START_TEST(test_port_in_use) {
   char err[256] = "";
   sp_http_conf conf = {.bind_addr = "127.0.0.1", .port = port};
@@ -645,6 +716,7 @@ static Suite *http_suite(void) {
   tcase_add_test(tc, test_query_and_header);
   tcase_add_test(tc, test_empty_and_bad_responses);
   tcase_add_test(tc, test_http_error_direct);
+  tcase_add_test(tc, test_stream);
   tcase_add_test(tc, test_port_in_use);
   tcase_add_test(tc, test_bad_conf);
   tcase_add_test(tc, test_explicit_bind_addr);

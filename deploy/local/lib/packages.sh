@@ -8,6 +8,7 @@ SIMPKI_DEB_PACKAGES=(
 	postgresql osmo-hlr sqlite3 kannel kannel-extras
 	python3 python3-jsonschema python3-yaml python3-aiosmtpd
 	kcat curl openssl
+	chromium
 	clang libclang-rt-14-dev valgrind
 	procps iproute2 psmisc
 )

@@ -8,6 +8,7 @@
 #   sc_init DIR             folders, the local KEK and vendor keys, BCYCP's
 #                           demo PKI (before the services start)
 #   sc_services_start DIR   the six services and accounts, on free ports
+#   sc_dashboard_start DIR  then the operations dashboard (deploy/local/run)
 #   sc_scenario             A4, B1-B11 for a pilot and a production batch;
 #                           progress lines in $SC_PROGRESS; 0 or 1 with the
 #                           failing step in $SC_RUN/failed
@@ -173,6 +174,19 @@ sc_services_start() {
 		done
 		[ "$i" -lt 300 ] || { sp_note "$s has not joined its consumer group after 30 s"; sp_log_tail "$dir/logs/$s.log" 5; return 1; }
 	done
+}
+
+# The operations dashboard, last: it is given the others' URLs (their
+# /healthz and /metrics), and joins no consumer group. Its user, of the
+# role auditor, gets a token kept in a file of the run only its owner may
+# read ($SC_RUN/dashboard.token), never printed.
+sc_dashboard_start() {
+	local dir=$1 services
+	services=$(awk '{ printf "%s%s=%s", (NR > 1 ? "," : ""), $1, $2 }' "$SC_RUN/urls")
+	(export SIMPKI_DASHBOARD_SERVICES=$services && sc_service_start "$dir" dashboard) || return 1
+	rm -f "$SC_RUN/dashboard.token"
+	(umask 077 && sc_ctl user add dashboard-auditor --role auditor >"$SC_RUN/dashboard.token" 2>>"$dir/logs/scenario.log") ||
+		{ sp_note "cannot create the dashboard's user"; return 1; }
 }
 
 sc_url() { awk -v s="$1" '$1 == s { print $2 }' "$SC_RUN/urls"; }
@@ -479,4 +493,11 @@ PY
 	printf '  progress, services, logs   %s/progress.tsv, %s/logs/\n' "$SC_RUN" "$SC_DIR"
 	printf '\nServices:\n'
 	sed 's/^/  /' "$SC_RUN/urls" 2>/dev/null
+	local dash
+	dash=$(sc_url dashboard)
+	if [ -n "$dash" ]; then
+		printf '\nOperations dashboard (bảng điều hành): %s/\n' "$dash"
+		printf '  open %s/#token=TOKEN, TOKEN (role auditor) being in %s\n' "$dash" "$SC_RUN/dashboard.token"
+		printf '  (or type it into the page; another user: simpkictl user add NAME --role auditor)\n'
+	fi
 }
