@@ -12,6 +12,11 @@
 #     wrong predecessor, a sale of a SIM never connected) exits 1 and names
 #     the finding precisely: kind, topic, subject, event;
 #   - a partition whose first messages are gone is named;
+#   - an event that fails its type's JSON Schema is "invalid" with the
+#     validator's reason, an event of a type with no schema "unknown type";
+#   - --against-db on the run's database is clean, and rows changed by hand
+#     (a delivered SIM set back to in_stock, a closed case reopened) are
+#     each a drift naming the table, the row and both states;
 #   - a filter reports only its selection; usage errors exit 2 and an
 #     unreachable broker 3.
 set -euo pipefail
@@ -86,9 +91,9 @@ assert all(r["violations"] == 0 for r in d["rules"]) and any(r["checked"] for r 
 PYEOF
 
 	sp_step "usage and an unreachable broker"
-	"$CTL" audit replay --help | grep -q -- '--order ID|REF' || sp_fail "audit replay --help"
+	"$CTL" audit replay --help | grep -- '--order ID|REF' >/dev/null || sp_fail "audit replay --help"
 	"$CTL" --help | grep -q '^  audit ' || sp_fail "simpkictl --help does not list audit"
-	for bad in "--format xml" "--sim B001" "--from yesterday" "--from 2026-12-01 --to 2026-11-01" "--bogus" "extra"; do
+	for bad in "--format xml" "--sim B001" "--from yesterday" "--from 2026-12-01 --to 2026-11-01" "--bogus" "extra" "--workers 0" "--workers x"; do
 		rc=0
 		# shellcheck disable=SC2086
 		"$CTL" audit replay $bad >/dev/null 2>&1 || rc=$?
@@ -127,12 +132,14 @@ swapped = list(lines); swapped[s], swapped[d] = lines[d], lines[s]
 write("swapped", swapped)
 iccid = evs[c]["data"]["iccid"]
 forged = subprocess.run([forge, "--type", "sim.returned", "--subject", subj, "--prev", evs[c]["hash"],
-                         "--data", json.dumps({"iccid": iccid})], check=True, capture_output=True, text=True).stdout.strip()
+                         "--data", json.dumps({"iccid": iccid, "from": "connected", "reason": "audit test", "by": "auditor"})],
+                        check=True, capture_output=True, text=True).stdout.strip()
 write("forged", lines + [forged])
 # A sale of a SIM never connected, well sealed on a subject of its own.
 never = "8984017799999999990"
-sold = subprocess.run([forge, "--type", "sim.sold", "--subject", "sim/" + never, "--data", json.dumps({"iccid": never})],
-                      check=True, capture_output=True, text=True).stdout.strip()
+sold = subprocess.run([forge, "--type", "sim.sold", "--subject", "sim/" + never, "--data", json.dumps(
+    {"iccid": never, "ctkv": "CTKV1", "shop": "HNI-001", "invoice_series": "AA", "invoice_number": 1, "total": 0,
+     "msisdn": "84900000000"})], check=True, capture_output=True, text=True).stdout.strip()
 write("unsold", lines + [sold])
 write("redelivered", lines[: s + 1] + [lines[s]] + lines[s + 1 :])
 other = next(e["data"]["iccid"] for e in evs if e["type"] == "sim.connected" and e["subject"] != subj)
@@ -146,12 +153,28 @@ ref = next(e["data"]["bcycp_ref"] for e in bevs if e["type"] == "batch.released"
 print("SUBJ=%s\nICCID=%s\nOTHER=%s\nC_ID=%s\nS_ID=%s\nD_ID=%s\nF_ID=%s\nN_ID=%s\nNEVER=%s" % (
     subj, iccid, other, evs[c]["id"], evs[s]["id"], evs[d]["id"], json.loads(forged)["id"], json.loads(sold)["id"], never))
 print("BATCH=%s\nNOT_BATCH=%s\nREF=%s" % (mine, notmine, ref))
+# A copy of a subject's first event, resealed with a field of the wrong
+# type, and an event of a type with no schema.
+first = next(e for e in evs if e["type"] == "sims.handed_over" and e["prevhash"] == "0" * 64)
+data = dict(first["data"])
+key = next(k for k, v in data.items() if isinstance(v, int) and not isinstance(v, bool))
+data[key] = str(data[key])
+bad = subprocess.run([forge, "--type", first["type"], "--subject", first["subject"], "--data", json.dumps(data)],
+                     check=True, capture_output=True, text=True).stdout.strip()
+odd = subprocess.run([forge, "--type", "sim.teleported", "--subject", "sim/8984017799999999982", "--data", "{}"],
+                     check=True, capture_output=True, text=True).stdout.strip()
+write("invalid", [bad, odd])
+print("BAD_ID=%s\nBAD_SUBJ=%s\nBAD_KEY=%s\nODD_ID=%s" % (json.loads(bad)["id"], first["subject"], key, json.loads(odd)["id"]))
 PYEOF
 	# shellcheck disable=SC1091
 	source "$W/ids"
 	produce "$T.0.sims" "$W/redelivered.jsonl"
 	replay copies "$T.c.sims"
 	sp_assert_eq "$rc" 0 "replay of the copies ($(cat "$W/copies.out" "$W/copies.err"))"
+	# The reader alone, without worker threads: the same report.
+	replay copies-alone "$T.c.sims" --workers 1
+	sp_assert_eq "$rc" 0 "replay of the copies with --workers 1"
+	diff "$W/copies.out" "$W/copies-alone.out" >&2 || sp_fail "--workers 1 reports otherwise"
 	replay redelivered "$T.0.sims"
 	sp_assert_eq "$rc" 0 "a redelivered event is no finding ($(cat "$W/redelivered.out"))"
 	grep -q ' 1 redelivered copies' "$W/redelivered.out" || sp_fail "the redelivery is not counted: $(cat "$W/redelivered.out")"
@@ -211,6 +234,53 @@ PYEOF
 	replay unsold "$T.5.sims"
 	sp_assert_eq "$rc" 1 "replay with a sale of a SIM never connected"
 	one_finding unsold "^  invariant sold-after-connected: $T\.5\.sims\[[0-9]+\]@[0-9]+ sim/$NEVER event $N_ID \(sim\.sold\): SIM $NEVER sold, but never connected"
+	sp_step "an event that fails its schema, an event of no known type"
+	produce "$T.6.sims" "$W/invalid.jsonl"
+	rc=0
+	"$CTL" audit replay --topic "$T.6.sims" >"$W/invalid.out" 2>"$W/invalid.err" || rc=$?
+	sp_assert_eq "$rc" 1 "replay of an invalid event ($(cat "$W/invalid.out" "$W/invalid.err"))"
+	grep -q '^verdict: FINDINGS (2 findings)$' "$W/invalid.out" || sp_fail "verdict: $(cat "$W/invalid.out")"
+	grep -Eq "^  invalid: $T\.6\.sims\[[0-9]+\]@[0-9]+ $BAD_SUBJ event $BAD_ID \(sims\.handed_over\): /data/$BAD_KEY: \"[0-9]+\" is not of type integer" "$W/invalid.out" ||
+		sp_fail "no invalid finding with the reason: $(sed -n '/^findings:/,$p' "$W/invalid.out")"
+	grep -Eq "^  unknown type: $T\.6\.sims\[[0-9]+\]@[0-9]+ sim/8984017799999999982 event $ODD_ID \(sim\.teleported\): no JSON Schema" "$W/invalid.out" ||
+		sp_fail "no unknown type finding: $(sed -n '/^findings:/,$p' "$W/invalid.out")"
+	"$CTL" audit replay --topic "$T.6.sims" --format json >"$W/invalid.json" || true
+	"$SP_PY" - "$W/invalid.json" "$BAD_ID" "$BAD_KEY" <<'PYEOF' || sp_fail "json invalid findings: $(cat "$W/invalid.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+k = {f["kind"]: f for f in d["findings"]}
+assert set(k) == {"invalid", "unknown type"}, k
+assert k["invalid"]["id"] == sys.argv[2] and k["invalid"]["what"].startswith("/data/" + sys.argv[3] + ": "), k
+PYEOF
+
+	sp_step "against the database: clean, then two rows changed by hand"
+	rc=0
+	"$CTL" audit replay --against-db >"$W/db.out" 2>"$W/db.err" || rc=$?
+	sp_assert_eq "$rc" 0 "audit replay --against-db of a clean run ($(sed -n '/^against/,/^$/p;/^findings:/,$p' "$W/db.out") $(cat "$W/db.err"))"
+	grep -Eq "^  sims +$q from the events, +$q rows, 0 drift" "$W/db.out" || sp_fail "sims against the database: $(cat "$W/db.out")"
+	grep -Eq '^  connection_cases +[1-9][0-9]* from the events, +[1-9][0-9]* rows, 0 drift' "$W/db.out" || sp_fail "cases against the database: $(cat "$W/db.out")"
+	grep -Eq '^  orders +[1-9][0-9]* from the events, +[1-9][0-9]* rows, 0 drift' "$W/db.out" || sp_fail "orders against the database"
+	grep -Eq '^  batches +[1-9][0-9]* from the events, +[1-9][0-9]* rows, 0 drift' "$W/db.out" || sp_fail "batches against the database"
+	sql() { psql -X -A -t -q -v ON_ERROR_STOP=1 "$SIMPKI_DB_URL" -c "$1"; }
+	sp_assert_eq "$(sql "SELECT state FROM sims WHERE iccid = '$ICCID'")" delivered "the SIM $ICCID in the database"
+	local case_id
+	case_id=$(sql "SELECT case_id FROM connection_cases c WHERE state = 'connected' AND NOT EXISTS (
+		SELECT 1 FROM connection_cases o WHERE o.id_number = c.id_number AND o.state = 'open') ORDER BY case_id LIMIT 1")
+	[ -n "$case_id" ] || sp_fail "no closed connection case"
+	sql "UPDATE sims SET state = 'in_stock' WHERE iccid = '$ICCID'; UPDATE connection_cases SET state = 'open' WHERE case_id = '$case_id'"
+	rc=0
+	"$CTL" audit replay --against-db >"$W/drift.out" 2>"$W/drift.err" || rc=$?
+	sql "UPDATE sims SET state = 'delivered' WHERE iccid = '$ICCID'; UPDATE connection_cases SET state = 'connected' WHERE case_id = '$case_id'"
+	sp_assert_eq "$rc" 1 "audit replay --against-db with rows changed by hand ($(cat "$W/drift.out" "$W/drift.err"))"
+	grep -q '^verdict: FINDINGS (2 findings)$' "$W/drift.out" || sp_fail "verdict: $(sed -n '1p;/^findings:/,$p' "$W/drift.out")"
+	grep -Fxq "  drift: table sims row $ICCID: state in the database 'in_stock', from the events 'delivered'" "$W/drift.out" ||
+		sp_fail "the SIM's drift: $(sed -n '/^findings:/,$p' "$W/drift.out")"
+	grep -Fxq "  drift: table connection_cases row $case_id: state in the database 'open', from the events 'connected'" "$W/drift.out" ||
+		sp_fail "the case's drift: $(sed -n '/^findings:/,$p' "$W/drift.out")"
+	rc=0
+	SIMPKI_DB_URL= "$CTL" audit replay --against-db >/dev/null 2>&1 || rc=$?
+	sp_assert_eq "$rc" 2 "--against-db without SIMPKI_DB_URL"
+
 	sp_step "a partition that lost its first messages"
 	# The dev broker keeps about 5 MB per partition, dropping the oldest.
 	"$SP_PY" -c 'print(("x" * 1000 + "\n") * 8000, end="")' |

@@ -25,6 +25,12 @@ const char *audit_kind_name(audit_kind k) {
     return "unlinked";
   case AUDIT_INVARIANT:
     return "invariant";
+  case AUDIT_INVALID:
+    return "invalid";
+  case AUDIT_UNKNOWN_TYPE:
+    return "unknown type";
+  case AUDIT_DRIFT:
+    return "drift";
   }
   return "?";
 }

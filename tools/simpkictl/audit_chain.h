@@ -40,9 +40,13 @@ typedef enum audit_kind {
   AUDIT_FORGED,
   AUDIT_UNLINKED,
   AUDIT_INVARIANT,
+  AUDIT_INVALID,      /* fails its type's JSON Schema */
+  AUDIT_UNKNOWN_TYPE, /* no JSON Schema for its type */
+  AUDIT_DRIFT,        /* a database row differs from the events' state */
 } audit_kind;
 
-/* "malformed", "altered", ... "invariant". */
+/* "malformed", "altered", ... "invariant", "invalid", "unknown type",
+ * "drift". */
 const char *audit_kind_name(audit_kind k);
 
 typedef struct audit_event {
@@ -68,6 +72,8 @@ typedef struct audit_finding {
   const char *topic;
   int32_t partition;
   int64_t offset;
+  const char *table; /* drift: the table (static), row its key */
+  char row[72];
   char what[480];
 } audit_finding;
 

@@ -3,31 +3,43 @@
  * from the topics alone that nothing was removed, altered or reordered:
  * each message an event whose hash matches its content, each subject's
  * hash chain whole across the topics (audit_chain.c), and the workflow's
- * rules on the events' data (audit_invariants.c). Filters choose what is
- * reported; the chains are always checked whole.
+ * rules on the events' data (audit_invariants.c), each event against its
+ * type's JSON Schema (common/jschema.h), and with --against-db the state
+ * the events make against the database's rows (audit_state.c, audit_db.c).
+ * Filters choose what is reported; the chains are always checked whole.
+ * While the topics are read, worker threads parse, hash and validate the
+ * messages in chunks, merged back in reading order (--workers).
  *
- * Exit: 0 clean, 1 findings, 2 usage, 3 the topics could not be read. */
+ * Exit: 0 clean, 1 findings, 2 usage, 3 the topics (or the database) could
+ * not be read. */
 #include <getopt.h>
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
+#include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit_chain.h"
+#include "audit_db.h"
 #include "audit_invariants.h"
 #include "audit_map.h"
 #include "audit_select.h"
+#include "audit_state.h"
 #include "cmds.h"
 #include "config.h"
 #include "event.h"
 #include "flow.h"
+#include "jschema.h"
 #include "kafka_reader.h"
 #include "log.h"
 
 #define EXIT_UNREADABLE 3
 #define DEFAULT_TIMEOUT_MS 10000
 #define MAX_TOPICS 64
+#define MAX_WORKERS 8
 
 static const char *const default_topics[] = {
     "orders", "vendors",     "batches",       "registrations",
@@ -35,21 +47,11 @@ static const char *const default_topics[] = {
 
 /* Data fields the checks, the filters and the step counts use; the rest
  * of an event's data is not kept. */
-static const char *const kept_fields[] = {"order_id",
-                                          "bcycp_ref",
-                                          "batch_id",
-                                          "pilot_batch_id",
-                                          "iccid",
-                                          "iccid_first",
-                                          "iccid_last",
-                                          "vendor_id",
-                                          "kind",
-                                          "sims",
-                                          "quantity",
-                                          "loaded",
-                                          "already_present",
-                                          "failed",
-                                          "persons"};
+static const char *const kept_fields[] = {
+    "order_id",    "bcycp_ref",  "batch_id",        "pilot_batch_id", "iccid",
+    "iccid_first", "iccid_last", "vendor_id",       "kind",           "sims",
+    "quantity",    "loaded",     "already_present", "failed",         "persons",
+    "ctkv",        "shop",       "state",           "case_id"};
 
 struct topic_count {
   const char *topic;
@@ -57,7 +59,37 @@ struct topic_count {
   int partitions;
 };
 
+/* The instance an event is validated as: the parsed attributes (the parse
+ * refused any other attribute) and its data, in one object kept across
+ * the events so that each one costs no new object. */
+enum {
+  A_ID,
+  A_SOURCE,
+  A_TYPE,
+  A_SPEC,
+  A_TIME,
+  A_SUBJECT,
+  A_CTYPE,
+  A_PKEY,
+  A_CORR,
+  A_PREV,
+  A_HASH,
+  A_COUNT
+};
+static const char *const attr_names[A_COUNT] = {
+    "id",      "source",          "type",         "specversion",   "time",
+    "subject", "datacontenttype", "partitionkey", "correlationid", "prevhash",
+    "hash"};
+
+struct instance {
+  json_t *obj, *attr[A_COUNT], *version;
+};
+
+struct pipeline;
 struct replay {
+  const sp_jschema_set *schemas; /* NULL: no schema check */
+  struct instance inst;
+  struct pipeline *pl; /* NULL: the reader parses each message itself */
   audit_event *evs;
   size_t n, cap;
   audit_findings early; /* found while reading: not events, lost starts */
@@ -86,7 +118,8 @@ static void usage_replay(FILE *fp) {
       "                              [--batch ID] [--sim ICCID]\n"
       "                              [--from DATE] [--to DATE]\n"
       "                              [--format text|json] [--bootstrap B]\n"
-      "                              [--timeout-ms N]\n\n"
+      "                              [--timeout-ms N] [--against-db]\n"
+      "                              [--workers N]\n\n"
       "Reads each topic from its beginning to its end as of the start, as "
       "a\n"
       "read-only consumer (no consumer group, no offset commits), and "
@@ -102,15 +135,28 @@ static void usage_replay(FILE *fp) {
       "the\n"
       "    SIM's connection, a new vendor's pilot passed before its "
       "production\n"
-      "    input files, each batch's counts adding up.\n"
+      "    input files, each batch's counts adding up;\n"
+      "  - every event against its type's JSON Schema "
+      "($SIMPKI_SCHEMA_DIR/events):\n"
+      "    a finding invalid with the validator's reason, or unknown type;\n"
+      "  - with --against-db, the state the events make against the "
+      "database:\n"
+      "    sims (state, ctkv_id, shop_id per ICCID), orders, batches and\n"
+      "    connection_cases (state), each row that differs a finding drift\n"
+      "    (\"table sims row ICCID: state in the database 'in_stock', from "
+      "the\n"
+      "    events 'at_shop'\"); at most %d rows per table are listed. Run it "
+      "when\n"
+      "    the outbox is published (nothing in outbox_pending).\n"
       "Each finding names its topic, partition, offset, subject, event id "
       "and\n"
       "type and what is wrong: altered, removed, reordered, forged, "
       "unlinked,\n"
-      "malformed, or the rule broken; a partition whose first messages "
-      "are gone\n"
-      "(retention, deletion) is named as removed. Prints the verdict "
-      "(CLEAN or\n"
+      "malformed, invalid, unknown type, or the rule broken; a partition "
+      "whose\n"
+      "first messages are gone (retention, deletion) is named as removed; "
+      "a drift\n"
+      "names its table and row. Prints the verdict (CLEAN or\n"
       "FINDINGS), the events read per topic, the subjects, the events and "
       "SIMs\n"
       "per step per order, and the findings. Progress goes to stderr every\n"
@@ -143,18 +189,74 @@ static void usage_replay(FILE *fp) {
       "$SIMPKI_KAFKA_BOOTSTRAP)\n"
       "  --timeout-ms N   give up after N ms without progress (default "
       "%d)\n"
+      "  --against-db     compare the state the events make with the "
+      "database's\n"
+      "                   rows ($SIMPKI_DB_URL, read-only, one snapshot);\n"
+      "                   drift is reported whatever the selection\n"
+      "  --workers N      threads that parse, hash and validate the events "
+      "while\n"
+      "                   the topics are read (default: one per processor, "
+      "at\n"
+      "                   most %d; 1: the reader does it alone)\n"
       "  --help           show this help\n\n"
-      "Exit status: 0 clean, 1 findings, 2 usage, 3 the topics could not "
-      "be read\n"
-      "(Kafka unreachable, a topic missing).\n\n"
+      "Exit status: 0 clean, 1 findings, 2 usage (or the schemas cannot be "
+      "loaded),\n"
+      "3 the topics or the database could not be read (Kafka unreachable, "
+      "a topic\n"
+      "missing, PostgreSQL unreachable).\n\n"
       "Environment:\n"
       "  SIMPKI_KAFKA_BOOTSTRAP  default bootstrap servers\n"
       "  SIMPKI_KAFKA_CONFIG     extra librdkafka settings "
-      "\"key=value,key=value\"\n",
-      DEFAULT_TIMEOUT_MS);
+      "\"key=value,key=value\"\n"
+      "  SIMPKI_SCHEMA_DIR       folder holding events/, the event schemas "
+      "(default\n"
+      "                          %s/schemas)\n"
+      "  SIMPKI_DB_URL           the database, for --against-db\n",
+      AUDIT_DRIFT_MAX, DEFAULT_TIMEOUT_MS, MAX_WORKERS, SIMPKI_SOURCE_DIR);
 }
 
-static char *dup(const char *s) { return strdup(s ? s : ""); }
+static int instance_init(struct instance *in) {
+  memset(in, 0, sizeof *in);
+  in->obj = json_object();
+  in->version = json_integer(1);
+  if (!in->obj || !in->version ||
+      json_object_set(in->obj, "schemaversion", in->version))
+    return -1;
+  for (int i = 0; i < A_COUNT; i++) {
+    in->attr[i] = json_string("");
+    if (!in->attr[i] || json_object_set(in->obj, attr_names[i], in->attr[i]))
+      return -1;
+  }
+  return 0;
+}
+
+static void instance_free(struct instance *in) {
+  json_decref(in->obj);
+  json_decref(in->version);
+  for (int i = 0; i < A_COUNT; i++)
+    json_decref(in->attr[i]);
+}
+
+/* The event as a JSON instance again. -1 when out of memory. */
+static int instance_set(struct instance *in, const sp_event *ev) {
+  const char *v[A_COUNT] = {ev->id,
+                            ev->source,
+                            ev->type,
+                            SP_EVENT_SPECVERSION,
+                            ev->time,
+                            ev->subject,
+                            "application/json",
+                            ev->partitionkey,
+                            ev->correlationid,
+                            ev->prevhash,
+                            ev->hash};
+  for (int i = 0; i < A_COUNT; i++)
+    if (strcmp(json_string_value(in->attr[i]), v[i]) &&
+        json_string_set(in->attr[i], v[i]))
+      return -1;
+  json_integer_set(in->version, ev->schemaversion);
+  return json_object_set(in->obj, "data", ev->data);
+}
 
 static struct topic_count *topic_of(struct replay *r, const char *topic) {
   for (size_t i = 0; i < r->ntopics; i++)
@@ -194,34 +296,153 @@ static void on_partition(void *opaque, const char *topic, int32_t partition,
     r->oom = 1;
 }
 
-static int on_message(void *opaque, const char *topic, int32_t partition,
-                      int64_t offset, const void *payload, size_t len) {
-  struct replay *r = opaque;
+/* ---- one message: parsed, hashed and checked against its schema ---- */
+
+/* What a worker makes of one message; the strings are one allocation
+ * (strs), handed over to the audit_event. */
+struct parsed {
+  int status; /* 0 an event, 1 empty, 2 not an event (why) */
+  int schema_rc;
+  char *strs;
+  const char *id, *subject, *type, *time, *correlationid, *prevhash, *hash,
+      *content_hash;
+  long long time_ms;
+  json_t *data;
+  char *why; /* malloc'd: the parse error or the schema's reason */
+};
+
+static void parsed_clear(struct parsed *p) {
+  free(p->strs);
+  json_decref(p->data);
+  free(p->why);
+  memset(p, 0, sizeof *p);
+}
+
+static const char hexd[] = "0123456789abcdef";
+
+/* SHA-256 of the canonical bytes, in hex (sp_sha256_hex without a
+ * printf per byte). */
+static EVP_MD *sha256; /* fetched once: EVP_sha256() fetches per call */
+
+/* The canonical bytes are those of sp_event_canonical: the event without
+ * "hash", compact, keys sorted; made from the instance (the same
+ * attributes and data) rather than from a new object. */
+static int content_hash(struct instance *in, char out[SP_EVENT_HASH_HEX + 1]) {
+  if (json_object_del(in->obj, "hash"))
+    return -1;
+  char *canon = json_dumps(in->obj, JSON_COMPACT | JSON_SORT_KEYS);
+  if (json_object_set(in->obj, "hash", in->attr[A_HASH])) {
+    free(canon);
+    return -1;
+  }
+  if (!canon)
+    return -1;
+  unsigned char md[32];
+  unsigned int mdlen = 0;
+  int ok = EVP_Digest(canon, strlen(canon), md, &mdlen,
+                      sha256 ? sha256 : EVP_sha256(), NULL);
+  free(canon);
+  if (!ok || mdlen != 32)
+    return -1;
+  for (int i = 0; i < 32; i++) {
+    out[2 * i] = hexd[md[i] >> 4];
+    out[2 * i + 1] = hexd[md[i] & 15];
+  }
+  out[SP_EVENT_HASH_HEX] = '\0';
+  return 0;
+}
+
+/* -1 when out of memory, else 0 with p filled. inst: the caller's own. */
+static int parse_one(const sp_jschema_set *schemas, struct instance *inst,
+                     const void *payload, size_t len, struct parsed *p) {
+  memset(p, 0, sizeof *p);
+  if (!payload || !len) {
+    p->status = 1;
+    return 0;
+  }
+  sp_event ev;
+  char err[400];
+  if (sp_event_parse(payload, len, &ev, err, sizeof err)) {
+    p->status = 2;
+    p->why = strdup(err);
+    return p->why ? 0 : -1;
+  }
+  if (instance_set(inst, &ev)) {
+    json_object_del(inst->obj, "data");
+    sp_event_clear(&ev);
+    return -1;
+  }
+  if (schemas)
+    p->schema_rc =
+        sp_jschema_validate(schemas, ev.type, inst->obj, err, sizeof err);
+  char content[SP_EVENT_HASH_HEX + 1] = "";
+  int hrc = content_hash(inst, content);
+  /* The instance must not keep the event's data alive. */
+  json_object_del(inst->obj, "data");
+  if (hrc || (p->schema_rc > 0 && !(p->why = strdup(err)))) {
+    sp_event_clear(&ev);
+    return -1;
+  }
+  json_t *data = json_object();
+  for (size_t i = 0; data && i < sizeof kept_fields / sizeof *kept_fields;
+       i++) {
+    json_t *v = json_object_get(ev.data, kept_fields[i]);
+    if (v && (json_is_string(v) || json_is_integer(v)) &&
+        json_object_set(data, kept_fields[i], v)) {
+      json_decref(data);
+      data = NULL;
+    }
+  }
+  /* batch.provisioned's failures: the SIMs that stay out of the HLR. */
+  json_t *fl = json_object_get(ev.data, "failures");
+  if (data && json_is_array(fl) && json_object_set(data, "failures", fl)) {
+    json_decref(data);
+    data = NULL;
+  }
+  p->data = data;
+  const char *src[8] = {ev.id,   ev.subject,       ev.type,
+                        ev.time, ev.correlationid, ev.prevhash,
+                        ev.hash, content};
+  size_t l[8], total = 0;
+  for (int i = 0; i < 8; i++)
+    total += (l[i] = strlen(src[i])) + 1;
+  p->strs = malloc(total);
+  if (!p->strs || !data) {
+    sp_event_clear(&ev);
+    return -1;
+  }
+  const char **dst[8] = {&p->id,   &p->subject,       &p->type,
+                         &p->time, &p->correlationid, &p->prevhash,
+                         &p->hash, &p->content_hash};
+  char *q = p->strs;
+  for (int i = 0; i < 8; i++) {
+    memcpy(q, src[i], l[i] + 1);
+    *dst[i] = q;
+    q += l[i] + 1;
+  }
+  if (sp_flow_parse_time(p->time, &p->time_ms))
+    p->time_ms = -1;
+  sp_event_clear(&ev);
+  return 0;
+}
+
+/* Adds a parsed message to the replay, in reading order; takes p's
+ * allocations. Non-zero when out of memory. */
+static int merge_one(struct replay *r, const char *topic, int32_t partition,
+                     int64_t offset, struct parsed *p) {
   struct topic_count *tc = topic_of(r, topic);
   r->messages++;
   if (tc)
     tc->messages++;
   progress(r, 0);
-  sp_event ev;
-  char err[256];
-  if (!payload || !len) {
+  if (p->status) {
     r->not_events++;
-    if (audit_findings_add(&r->early, AUDIT_MALFORMED, NULL, NULL, AUDIT_NONE,
-                           topic, partition, offset,
-                           "not an event: the message is empty")) {
-      r->oom = 1;
-      return 1;
-    }
-    return 0;
-  }
-  if (sp_event_parse(payload, len, &ev, err, sizeof err)) {
-    r->not_events++;
-    if (audit_findings_add(&r->early, AUDIT_MALFORMED, NULL, NULL, AUDIT_NONE,
-                           topic, partition, offset, "not an event: %s", err)) {
-      r->oom = 1;
-      return 1;
-    }
-    return 0;
+    int rc =
+        audit_findings_add(&r->early, AUDIT_MALFORMED, NULL, NULL, AUDIT_NONE,
+                           topic, partition, offset, "not an event: %s",
+                           p->status == 1 ? "the message is empty" : p->why);
+    parsed_clear(p);
+    return rc;
   }
   if (tc)
     tc->events++;
@@ -229,63 +450,277 @@ static int on_message(void *opaque, const char *topic, int32_t partition,
     size_t cap = r->cap ? r->cap * 2 : 1024;
     audit_event *v = realloc(r->evs, cap * sizeof *v);
     if (!v) {
-      sp_event_clear(&ev);
-      r->oom = 1;
-      return 1;
+      parsed_clear(p);
+      return -1;
     }
     r->evs = v;
     r->cap = cap;
   }
-  char content[SP_EVENT_HASH_HEX + 1] = "";
-  char *canon = sp_event_canonical(&ev);
-  if (canon) {
-    sp_sha256_hex(canon, strlen(canon), content);
-    free(canon);
-  }
-  json_t *data = json_object();
-  for (size_t i = 0; data && i < sizeof kept_fields / sizeof *kept_fields;
-       i++) {
-    json_t *v = json_object_get(ev.data, kept_fields[i]);
-    if (v && (json_is_string(v) || json_is_integer(v)))
-      json_object_set(data, kept_fields[i], v);
-  }
-  audit_event *e = &r->evs[r->n];
+  audit_event *e = &r->evs[r->n++];
   memset(e, 0, sizeof *e);
   e->topic = tc ? tc->topic : topic;
   e->partition = partition;
   e->offset = offset;
-  e->id = dup(ev.id);
-  e->subject = dup(ev.subject);
-  e->type = dup(ev.type);
-  e->time = dup(ev.time);
-  e->correlationid = dup(ev.correlationid);
-  e->prevhash = dup(ev.prevhash);
-  e->hash = dup(ev.hash);
-  e->content_hash = dup(content);
-  e->data = data;
-  if (sp_flow_parse_time(ev.time, &e->time_ms))
-    e->time_ms = -1;
-  sp_event_clear(&ev);
-  r->n++;
-  if (!e->id || !e->subject || !e->type || !e->time || !e->correlationid ||
-      !e->prevhash || !e->hash || !e->content_hash || !data) {
+  e->id = p->id;
+  e->subject = p->subject;
+  e->type = p->type;
+  e->time = p->time;
+  e->correlationid = p->correlationid;
+  e->prevhash = p->prevhash;
+  e->hash = p->hash;
+  e->content_hash = p->content_hash;
+  e->data = p->data;
+  e->time_ms = p->time_ms;
+  int rc = 0;
+  if (p->schema_rc)
+    rc = audit_findings_add(
+        &r->early, p->schema_rc < 0 ? AUDIT_UNKNOWN_TYPE : AUDIT_INVALID, NULL,
+        r->evs, r->n - 1, NULL, 0, 0, "%s",
+        p->schema_rc < 0 ? "no JSON Schema for this event type" : p->why);
+  free(p->why);
+  memset(p, 0, sizeof *p); /* strs and data now belong to the event */
+  return rc;
+}
+
+/* ---- the reading, with workers ----
+ * The reader's thread copies the messages into chunks; workers parse,
+ * hash and validate a chunk each; the reader merges the chunks in the
+ * order they were read. At most QUEUE chunks are in flight. */
+#define CHUNK 512
+#define QUEUE 16
+
+struct chunk {
+  long seq;
+  int n, state; /* 0 free, 1 filling, 2 queued, 3 working, 4 done */
+  int oom;
+  const char *topic[CHUNK];
+  int32_t partition[CHUNK];
+  int64_t offset[CHUNK];
+  size_t off[CHUNK], len[CHUNK];
+  char *buf;
+  size_t bufcap, buflen;
+  struct parsed out[CHUNK];
+};
+
+struct pipeline {
+  pthread_mutex_t mu;
+  pthread_cond_t work, done;
+  struct chunk ring[QUEUE];
+  struct chunk *filling; /* the reader's, not yet queued; NULL: none */
+  long next_seq;         /* the next chunk to fill */
+  long merge_seq;        /* the next chunk to merge */
+  int stop;
+  int nworkers;
+  pthread_t tid[MAX_WORKERS];
+  struct instance inst[MAX_WORKERS];
+  const sp_jschema_set *schemas;
+  struct replay *r;
+};
+
+struct worker_arg {
+  struct pipeline *pl;
+  int k;
+};
+static struct worker_arg worker_args[MAX_WORKERS];
+
+static void *worker(void *arg) {
+  struct worker_arg *wa = arg;
+  struct pipeline *pl = wa->pl;
+  pthread_mutex_lock(&pl->mu);
+  for (;;) {
+    struct chunk *c = NULL;
+    for (long s = pl->merge_seq; s < pl->next_seq && !c; s++)
+      if (pl->ring[s % QUEUE].state == 2)
+        c = &pl->ring[s % QUEUE];
+    if (!c) {
+      if (pl->stop)
+        break;
+      pthread_cond_wait(&pl->work, &pl->mu);
+      continue;
+    }
+    c->state = 3;
+    pthread_mutex_unlock(&pl->mu);
+    for (int i = 0; i < c->n; i++)
+      if (parse_one(pl->schemas, &pl->inst[wa->k], c->buf + c->off[i],
+                    c->len[i], &c->out[i])) {
+        c->oom = 1;
+        for (int j = i + 1; j < c->n; j++)
+          memset(&c->out[j], 0, sizeof c->out[j]);
+        break;
+      }
+    pthread_mutex_lock(&pl->mu);
+    c->state = 4;
+    pthread_cond_broadcast(&pl->done);
+  }
+  pthread_mutex_unlock(&pl->mu);
+  return NULL;
+}
+
+/* Merges the oldest chunk once done (waiting for it when wait). Returns
+ * 1 merged, 0 nothing to merge, -1 out of memory. Called with mu held. */
+static int merge_oldest(struct pipeline *pl, int wait) {
+  if (pl->merge_seq == pl->next_seq)
+    return 0;
+  struct chunk *c = &pl->ring[pl->merge_seq % QUEUE];
+  if (c->state == 1)
+    return 0;
+  while (c->state != 4) {
+    if (!wait)
+      return 0;
+    pthread_cond_wait(&pl->done, &pl->mu);
+  }
+  pthread_mutex_unlock(&pl->mu);
+  int rc = c->oom ? -1 : 0;
+  for (int i = 0; i < c->n; i++) {
+    if (!rc && merge_one(pl->r, c->topic[i], c->partition[i], c->offset[i],
+                         &c->out[i]))
+      rc = -1;
+    parsed_clear(&c->out[i]);
+  }
+  pthread_mutex_lock(&pl->mu);
+  c->state = 0;
+  c->n = 0;
+  c->buflen = 0;
+  c->oom = 0;
+  pl->merge_seq++;
+  return rc ? -1 : 1;
+}
+
+static int pipeline_push(struct pipeline *pl) {
+  struct chunk *c = pl->filling;
+  pl->filling = NULL;
+  pthread_mutex_lock(&pl->mu);
+  c->state = 2;
+  pthread_cond_signal(&pl->work);
+  int rc = 0;
+  /* Merge what is done; keep a free chunk for the next messages. */
+  while (rc >= 0 &&
+         (rc = merge_oldest(pl, pl->next_seq - pl->merge_seq >= QUEUE)) > 0)
+    ;
+  pthread_mutex_unlock(&pl->mu);
+  return rc < 0 ? -1 : 0;
+}
+
+static int on_message(void *opaque, const char *topic, int32_t partition,
+                      int64_t offset, const void *payload, size_t len) {
+  struct replay *r = opaque;
+  if (!r->pl) {
+    struct parsed p;
+    if (parse_one(r->schemas, &r->inst, payload, len, &p) ||
+        merge_one(r, topic, partition, offset, &p)) {
+      parsed_clear(&p);
+      r->oom = 1;
+      return 1;
+    }
+    return 0;
+  }
+  struct pipeline *pl = r->pl;
+  struct chunk *c = pl->filling;
+  if (!c) {
+    /* Free: pipeline_push left fewer than QUEUE chunks in flight. */
+    pthread_mutex_lock(&pl->mu);
+    c = pl->filling = &pl->ring[pl->next_seq % QUEUE];
+    c->state = 1;
+    c->seq = pl->next_seq++;
+    pthread_mutex_unlock(&pl->mu);
+  }
+  if (c->buflen + len > c->bufcap) {
+    size_t cap = c->bufcap ? c->bufcap : 65536;
+    while (cap < c->buflen + len)
+      cap *= 2;
+    char *b = realloc(c->buf, cap);
+    if (!b) {
+      r->oom = 1;
+      return 1;
+    }
+    c->buf = b;
+    c->bufcap = cap;
+  }
+  if (len)
+    memcpy(c->buf + c->buflen, payload, len);
+  c->topic[c->n] = topic;
+  c->partition[c->n] = partition;
+  c->offset[c->n] = offset;
+  c->off[c->n] = c->buflen;
+  c->len[c->n] = payload ? len : 0;
+  c->buflen += len;
+  if (++c->n == CHUNK && pipeline_push(pl)) {
     r->oom = 1;
     return 1;
   }
   return 0;
 }
 
+/* Starts workers (one per processor, at most MAX_WORKERS); 0 workers
+ * when there is one processor: the reader parses itself. */
+static int pipeline_start(struct pipeline *pl, struct replay *r, long workers) {
+  memset(pl, 0, sizeof *pl);
+  long ncpu = workers > 0 ? workers : sysconf(_SC_NPROCESSORS_ONLN);
+  if (ncpu <= 1)
+    return 0;
+  int n = ncpu > MAX_WORKERS ? MAX_WORKERS : (int)ncpu;
+  pthread_mutex_init(&pl->mu, NULL);
+  pthread_cond_init(&pl->work, NULL);
+  pthread_cond_init(&pl->done, NULL);
+  pl->schemas = r->schemas;
+  pl->r = r;
+  json_object_seed(0);
+  for (int k = 0; k < n; k++) {
+    if (instance_init(&pl->inst[k])) {
+      instance_free(&pl->inst[k]);
+      return -1;
+    }
+    worker_args[k] = (struct worker_arg){pl, k};
+    if (pthread_create(&pl->tid[k], NULL, worker, &worker_args[k])) {
+      instance_free(&pl->inst[k]);
+      break;
+    }
+    pl->nworkers++;
+  }
+  if (!pl->nworkers)
+    return -1;
+  r->pl = pl;
+  return 0;
+}
+
+/* Merges what is left (unless failed), stops the workers. */
+static int pipeline_finish(struct pipeline *pl) {
+  if (!pl->nworkers)
+    return 0;
+  pthread_mutex_lock(&pl->mu);
+  if (pl->filling) {
+    pl->filling->state = 2;
+    pl->filling = NULL;
+    pthread_cond_broadcast(&pl->work);
+  }
+  int rc = 0;
+  while (rc >= 0 && (rc = merge_oldest(pl, 1)) > 0)
+    ;
+  pl->stop = 1;
+  pthread_cond_broadcast(&pl->work);
+  pthread_mutex_unlock(&pl->mu);
+  for (int k = 0; k < pl->nworkers; k++) {
+    pthread_join(pl->tid[k], NULL);
+    instance_free(&pl->inst[k]);
+  }
+  for (int i = 0; i < QUEUE; i++) {
+    for (int j = 0; j < pl->ring[i].n; j++)
+      parsed_clear(&pl->ring[i].out[j]);
+    free(pl->ring[i].buf);
+  }
+  pthread_mutex_destroy(&pl->mu);
+  pthread_cond_destroy(&pl->work);
+  pthread_cond_destroy(&pl->done);
+  pl->r->pl = NULL;
+  pl->nworkers = 0;
+  return rc < 0 ? -1 : 0;
+}
+
 static void replay_free(struct replay *r) {
+  instance_free(&r->inst);
   for (size_t i = 0; i < r->n; i++) {
     audit_event *e = &r->evs[i];
-    free((void *)e->id);
-    free((void *)e->subject);
-    free((void *)e->type);
-    free((void *)e->time);
-    free((void *)e->correlationid);
-    free((void *)e->prevhash);
-    free((void *)e->hash);
-    free((void *)e->content_hash);
+    free((void *)e->id); /* all its strings: one allocation */
     json_decref((json_t *)e->data);
   }
   free(r->evs);
@@ -333,7 +768,7 @@ static int is_reported(const audit_finding *f, const char *sel) {
   return f->ev == AUDIT_NONE || sel[f->ev];
 }
 
-static int replay(int argc, char **argv) {
+static int replay_run(int argc, char **argv) {
   static const struct option opts[] = {
       {"topic", required_argument, NULL, 't'},
       {"order", required_argument, NULL, 'o'},
@@ -344,12 +779,16 @@ static int replay(int argc, char **argv) {
       {"format", required_argument, NULL, 'F'},
       {"bootstrap", required_argument, NULL, 'b'},
       {"timeout-ms", required_argument, NULL, 'T'},
+      {"against-db", no_argument, NULL, 'D'},
+      {"workers", required_argument, NULL, 'W'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *topics[MAX_TOPICS];
   size_t ntopics = 0;
   const char *bootstrap = NULL, *format = "text";
   long timeout_ms = DEFAULT_TIMEOUT_MS;
+  int against_db = 0;
+  long workers = 0; /* 0: one per processor */
   audit_filter flt;
   audit_filter_init(&flt);
   const char *from = NULL, *to = NULL;
@@ -401,6 +840,21 @@ static int replay(int argc, char **argv) {
                 "simpkictl audit replay: --timeout-ms must be a number of "
                 "milliseconds between 1 and 86400000, not \"%s\"\n",
                 optarg);
+        return SP_EXIT_USAGE;
+      }
+      break;
+    }
+    case 'D':
+      against_db = 1;
+      break;
+    case 'W': {
+      char *end;
+      workers = strtol(optarg, &end, 10);
+      if (end == optarg || *end || workers < 1 || workers > MAX_WORKERS) {
+        fprintf(stderr,
+                "simpkictl audit replay: --workers must be a number between "
+                "1 and %d, not \"%s\"\n",
+                MAX_WORKERS, optarg);
         return SP_EXIT_USAGE;
       }
       break;
@@ -467,25 +921,70 @@ static int replay(int argc, char **argv) {
     return SP_EXIT_USAGE;
   }
 
+  const char *db_url = NULL;
+  if (against_db && sp_config_str("SIMPKI_DB_URL", SP_CONFIG_REQUIRED, &db_url,
+                                  err, sizeof err) != 0) {
+    fprintf(stderr, "simpkictl audit replay: --against-db needs "
+                    "SIMPKI_DB_URL\n");
+    return SP_EXIT_USAGE;
+  }
+  const char *schema_root;
+  if (sp_config_str("SIMPKI_SCHEMA_DIR", SIMPKI_SOURCE_DIR "/schemas",
+                    &schema_root, err, sizeof err) != 0) {
+    fprintf(stderr, "simpkictl audit replay: %s\n", err);
+    return SP_EXIT_USAGE;
+  }
+  char schema_dir[4096];
+  snprintf(schema_dir, sizeof schema_dir, "%s/events", schema_root);
+  sp_jschema_set *schemas = sp_jschema_load_dir(schema_dir, err, sizeof err);
+  if (!schemas) {
+    fprintf(stderr,
+            "simpkictl audit replay: cannot load the event schemas from %s "
+            "($SIMPKI_SCHEMA_DIR/events): %s\n",
+            schema_dir, err);
+    return SP_EXIT_USAGE;
+  }
+
   struct replay r = {0};
+  r.schemas = schemas;
+  if (instance_init(&r.inst)) {
+    sp_error("audit replay failed", "error", "out of memory");
+    replay_free(&r);
+    sp_jschema_free(schemas);
+    return SP_EXIT_FAIL;
+  }
   for (size_t i = 0; i < ntopics; i++)
     r.topics[r.ntopics++].topic = topics[i];
   r.start_ms = r.last_progress_ms = sp_reader_now_ms();
   rd_kafka_t *rk = sp_reader_new(bootstrap, "audit", NULL, err, sizeof err);
   if (!rk) {
     sp_error("audit replay failed", "error", err);
+    replay_free(&r);
+    sp_jschema_free(schemas);
     return EXIT_UNREADABLE;
   }
-  int rrc = sp_reader_read_to_end(rk, topics, ntopics, timeout_ms, on_partition,
-                                  on_message, &r, err, sizeof err);
+  static struct pipeline pl;
+  if (pipeline_start(&pl, &r, workers)) {
+    r.oom = 1;
+    pipeline_finish(&pl);
+  }
+  int rrc = r.oom ? 0
+                  : sp_reader_read_to_end(rk, topics, ntopics, timeout_ms,
+                                          on_partition, on_message, &r, err,
+                                          sizeof err);
+  if (pipeline_finish(&pl) && !rrc)
+    r.oom = 1;
   rd_kafka_consumer_close(rk);
   rd_kafka_destroy(rk);
   progress(&r, 1);
   if (rrc || r.oom) {
     sp_error("audit replay failed", "error", r.oom ? "out of memory" : err);
     replay_free(&r);
+    sp_jschema_free(schemas);
     return r.oom ? SP_EXIT_FAIL : EXIT_UNREADABLE;
   }
+  sp_jschema_free(schemas);
+  r.schemas = NULL;
 
   /* The checks. */
   int rc = SP_EXIT_FAIL;
@@ -498,15 +997,43 @@ static int replay(int argc, char **argv) {
   audit_map om;
   audit_map_init(&om);
   json_t *root = NULL;
+  audit_state *state = NULL;
+  audit_state_stats sst;
+  memset(&sst, 0, sizeof sst);
+  /* Messages that are no events first, then the chains (which find the
+   * redelivered copies), then the schema findings of the first copies. */
   for (size_t i = 0; i < r.early.n; i++)
-    if (audit_findings_add(&fnd, r.early.v[i].kind, NULL, NULL, AUDIT_NONE,
+    if (r.early.v[i].ev == AUDIT_NONE &&
+        audit_findings_add(&fnd, r.early.v[i].kind, NULL, NULL, AUDIT_NONE,
                            r.early.v[i].topic, r.early.v[i].partition,
                            r.early.v[i].offset, "%s", r.early.v[i].what))
       goto oom;
-  if (audit_chain_check(r.evs, r.n, &fnd, &cst) ||
-      audit_invariants_check(r.evs, r.n, &fnd, rst) ||
+  if (audit_chain_check(r.evs, r.n, &fnd, &cst))
+    goto oom;
+  for (size_t i = 0; i < r.early.n; i++) {
+    const audit_finding *f = &r.early.v[i];
+    if (f->ev != AUDIT_NONE && r.evs[f->ev].copy_of == AUDIT_NONE &&
+        audit_findings_add(&fnd, f->kind, NULL, r.evs, f->ev, NULL, 0, 0, "%s",
+                           f->what))
+      goto oom;
+  }
+  if (audit_invariants_check(r.evs, r.n, &fnd, rst) ||
       audit_filter_resolve(&flt, r.evs, r.n))
     goto oom;
+  if (against_db) {
+    state = audit_state_new();
+    if (!state || audit_state_build(state, r.evs, r.n))
+      goto oom;
+    int drc = audit_db_compare(db_url, state, &fnd, err, sizeof err);
+    if (drc == -2)
+      goto oom;
+    if (drc) {
+      sp_error("audit replay failed", "error", err);
+      rc = EXIT_UNREADABLE;
+      goto done;
+    }
+    audit_state_stats_get(state, &sst);
+  }
 
   /* The selection, its subjects, and counts per order and step. */
   sel = calloc(r.n ? r.n : 1, 1);
@@ -617,6 +1144,17 @@ static int replay(int argc, char **argv) {
                            (json_int_t)rst[k].checked, "violations",
                            (json_int_t)rst[k].violations));
     json_object_set_new(root, "rules", rules);
+    if (against_db) {
+      json_t *db = json_array();
+      for (int t = 0; t < AUDIT_TABLES; t++)
+        json_array_append_new(db,
+                              json_pack("{s:s,s:I,s:I,s:I}", "table",
+                                        audit_table_name((audit_table)t),
+                                        "from_events", (json_int_t)sst.rows[t],
+                                        "rows", (json_int_t)sst.checked[t],
+                                        "drift", (json_int_t)sst.drift[t]));
+      json_object_set_new(root, "database", db);
+    }
     json_t *fa = json_array();
     for (size_t i = 0; i < fnd.n; i++) {
       const audit_finding *f = &fnd.v[i];
@@ -626,7 +1164,12 @@ static int replay(int argc, char **argv) {
       json_object_set_new(o, "kind", json_string(audit_kind_name(f->kind)));
       if (f->rule)
         json_object_set_new(o, "rule", json_string(f->rule));
-      ev_json(o, r.evs, f);
+      if (f->kind == AUDIT_DRIFT) {
+        json_object_set_new(o, "table", json_string(f->table));
+        if (*f->row)
+          json_object_set_new(o, "row", json_string(f->row));
+      } else
+        ev_json(o, r.evs, f);
       json_object_set_new(o, "what", json_string(f->what));
       json_array_append_new(fa, o);
     }
@@ -664,6 +1207,13 @@ static int replay(int argc, char **argv) {
     for (int k = 0; k < AUDIT_RULES; k++)
       printf("  %-28s %8lu checked, %lu violated\n", rst[k].rule,
              rst[k].checked, rst[k].violations);
+    if (against_db) {
+      printf("\nagainst the database (rows rebuilt from the events):\n");
+      for (int t = 0; t < AUDIT_TABLES; t++)
+        printf("  %-16s %8lu from the events, %8lu rows, %lu drift\n",
+               audit_table_name((audit_table)t), sst.rows[t], sst.checked[t],
+               sst.drift[t]);
+    }
     printf("\nper order and step:\n");
     for (size_t k = 0; k < noc; k++) {
       if (strcmp(oc[k].order, "-"))
@@ -690,6 +1240,11 @@ static int replay(int argc, char **argv) {
         const audit_finding *f = &fnd.v[i];
         if (!is_reported(f, sel))
           continue;
+        if (f->kind == AUDIT_DRIFT) {
+          printf("  drift: table %s%s%s: %s\n", f->table,
+                 *f->row ? " row " : "", f->row, f->what);
+          continue;
+        }
         printf("  %s", audit_kind_name(f->kind));
         if (f->rule)
           printf(" %s", f->rule);
@@ -714,6 +1269,7 @@ oom:
   sp_error("audit replay failed", "error", "out of memory");
   rc = SP_EXIT_FAIL;
 done:
+  audit_state_free(state);
   json_decref(root);
   audit_map_free(&om);
   free(oc);
@@ -721,6 +1277,14 @@ done:
   audit_filter_free(&flt);
   audit_findings_free(&fnd);
   replay_free(&r);
+  return rc;
+}
+
+static int replay(int argc, char **argv) {
+  sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+  int rc = replay_run(argc, argv);
+  EVP_MD_free(sha256);
+  sha256 = NULL;
   return rc;
 }
 

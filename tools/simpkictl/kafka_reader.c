@@ -89,6 +89,7 @@ struct rd_all {
   struct rd_part *parts;
   size_t nparts, ndone;
   long timeout_ms;
+  struct rd_part *last; /* the last partition found */
 };
 
 static int rd_add_topic(struct rd_all *d, const char *topic, char *errstr,
@@ -163,9 +164,13 @@ static int rd_add_topic(struct rd_all *d, const char *topic, char *errstr,
 
 static struct rd_part *rd_find_part(struct rd_all *d, const char *topic,
                                     int32_t p) {
+  /* Messages come in runs of one partition: try the last one first. */
+  struct rd_part *last = d->last;
+  if (last && last->partition == p && !strcmp(last->topic, topic))
+    return last;
   for (size_t i = 0; i < d->nparts; i++)
     if (d->parts[i].partition == p && !strcmp(d->parts[i].topic, topic))
-      return &d->parts[i];
+      return d->last = &d->parts[i];
   return NULL;
 }
 
@@ -267,7 +272,7 @@ int sp_reader_read_to_end(rd_kafka_t *rk, const char *const *topics,
                           size_t ntopics, long timeout_ms,
                           sp_reader_part_cb on_part, sp_reader_msg_cb cb,
                           void *opaque, char *errstr, size_t errlen) {
-  struct rd_all d = {rk, NULL, 0, 0, timeout_ms};
+  struct rd_all d = {rk, NULL, 0, 0, timeout_ms, NULL};
   int rc = 0;
   for (size_t i = 0; i < ntopics && !rc; i++)
     rc = rd_add_topic(&d, topics[i], errstr, errlen);

@@ -1,0 +1,320 @@
+/* bench_audit - `simpkictl audit replay` against a bare librdkafka consume.
+ *
+ * 1. produces BENCH_EVENTS (200,000) sealed events with real hash chains
+ *    over BENCH_SUBJECTS (2,000) SIMs (sim.connected, sim.sold,
+ *    sim.delivered, sim.returned in turn, each valid against its schema)
+ *    into the topic bench.audit (64 partitions on the dev broker, keyed by
+ *    subject), and waits until the broker holds them all;
+ * 2. times, in turns, best of 3 rounds each:
+ *    (a) a bare librdkafka consumer reading every partition of the topic
+ *        from its beginning to its end, no parsing (the reference);
+ *    (b) the simpkictl binary `audit replay --topic bench.audit` from its
+ *        start to its end (reading, hashes, chains, rules, schemas, the
+ *        report); its exit status must be 0 (CLEAN), its peak RSS is
+ *        taken from wait4.
+ * Ends with: RESULT name=audit ratio=<replay/bare events/s> key=value... */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <librdkafka/rdkafka.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "event.h"
+#include "log.h"
+
+#define TOPIC "bench.audit"
+#define PARTITIONS 64
+#define ROUNDS 3
+
+extern char **environ;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+__attribute__((noreturn)) static void die(const char *what, const char *err) {
+  fprintf(stderr, "bench_audit: %s: %s\n", what, err);
+  exit(1);
+}
+
+static long dr_failed;
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *o) {
+  (void)rk;
+  (void)o;
+  if (m->err)
+    dr_failed++;
+}
+
+/* The k-th event of SIM i's chain: a type and its data, schema-valid. */
+static json_t *event_data(long i, long k, const char **type) {
+  char iccid[40], msisdn[40];
+  snprintf(iccid, sizeof iccid, "89840177%011ld", 10000000L + i % 1000000);
+  snprintf(msisdn, sizeof msisdn, "849%08ld", i % 1000000);
+  switch (k % 4) {
+  case 0:
+    *type = "sim.connected";
+    return json_pack("{s:s,s:s,s:s,s:s,s:b,s:s}", "iccid", iccid, "msisdn",
+                     msisdn, "ctkv", "CTKV1", "shop", "HNI-001", "swap", 0,
+                     "package", "MF-70");
+  case 1:
+    *type = "sim.sold";
+    return json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "iccid", iccid, "ctkv",
+                     "CTKV1", "shop", "HNI-001", "invoice_series", "C26TMF",
+                     "invoice_number", (json_int_t)(i * 100 + k + 1), "total",
+                     (json_int_t)125000, "msisdn", msisdn);
+  case 2:
+    *type = "sim.delivered";
+    return json_pack("{s:s,s:s,s:I,s:I}", "iccid", iccid, "shop", "HNI-001",
+                     "amount_paid", (json_int_t)125000, "debt", (json_int_t)0);
+  default:
+    *type = "sim.returned";
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "iccid", iccid, "from",
+                     "delivered", "reason", "the customer brought it back",
+                     "by", "shop-hni-001", "ctkv", "CTKV1", "shop", "HNI-001");
+  }
+}
+
+static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap) {
+  char err[512], group[64];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  snprintf(group, sizeof group, "bench-audit-%ld-%d", (long)getpid(), rand());
+  const char *kv[][2] = {
+      {"bootstrap.servers", bootstrap},
+      {type == RD_KAFKA_PRODUCER ? "enable.idempotence" : "group.id",
+       type == RD_KAFKA_PRODUCER ? "true" : group},
+      {type == RD_KAFKA_PRODUCER ? "linger.ms" : "enable.auto.commit",
+       type == RD_KAFKA_PRODUCER ? "5" : "false"},
+      {type == RD_KAFKA_PRODUCER ? "acks" : "auto.offset.reset",
+       type == RD_KAFKA_PRODUCER ? "all" : "earliest"}};
+  for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
+    if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], err, sizeof err))
+      die("librdkafka configuration", err);
+  if (type == RD_KAFKA_PRODUCER)
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+  rd_kafka_t *rk = rd_kafka_new(type, conf, err, sizeof err);
+  if (!rk)
+    die("librdkafka", err);
+  return rk;
+}
+
+static void produce(const char *bootstrap, long total, long subjects) {
+  rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, bootstrap);
+  char(*prev)[SP_EVENT_HASH_HEX + 1] = malloc((size_t)subjects * sizeof *prev);
+  if (!prev)
+    die("produce", "out of memory");
+  for (long i = 0; i < subjects; i++)
+    strcpy(prev[i], SP_EVENT_GENESIS);
+  char err[256];
+  for (long n = 0; n < total; n++) {
+    long i = n % subjects, k = n / subjects;
+    char subject[48];
+    snprintf(subject, sizeof subject, "sim/89840177%011ld",
+             10000000L + i % 1000000);
+    const char *type;
+    json_t *data = event_data(i, k, &type);
+    sp_event ev;
+    if (sp_event_init(&ev, "/simpki/inventory", type, subject, NULL,
+                      "ORD-2026-000001", data, err, sizeof err) ||
+        sp_event_seal(&ev, prev[i]))
+      die("event", err);
+    strcpy(prev[i], ev.hash);
+    size_t len;
+    char *buf = sp_event_serialize(&ev, &len);
+    if (!buf)
+      die("event", "cannot serialize");
+    rd_kafka_resp_err_t e;
+    while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC),
+                                  RD_KAFKA_V_KEY(subject, strlen(subject)),
+                                  RD_KAFKA_V_VALUE(buf, len),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                  RD_KAFKA_V_END)) ==
+           RD_KAFKA_RESP_ERR__QUEUE_FULL)
+      rd_kafka_poll(rk, 10);
+    if (e)
+      die("produce", rd_kafka_err2str(e));
+    rd_kafka_poll(rk, 0);
+    sp_event_clear(&ev);
+  }
+  if (rd_kafka_flush(rk, 120000) || dr_failed)
+    die("produce", "not every event was delivered");
+  rd_kafka_destroy(rk);
+  free(prev);
+}
+
+/* The bare reference: every partition from its beginning to its high
+ * watermark, counting messages and bytes, nothing parsed. */
+static long bare_consume(const char *bootstrap, long *bytes) {
+  rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, bootstrap);
+  const struct rd_kafka_metadata *md;
+  rd_kafka_topic_t *t = rd_kafka_topic_new(rk, TOPIC, NULL);
+  if (rd_kafka_metadata(rk, 0, t, &md, 10000))
+    die("bare consume", "no metadata");
+  int np = md->topics[0].partition_cnt;
+  rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(t);
+  int64_t *high = calloc((size_t)np, sizeof *high);
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
+  int left = 0;
+  for (int p = 0; p < np; p++) {
+    int64_t lo;
+    if (rd_kafka_query_watermark_offsets(rk, TOPIC, p, &lo, &high[p], 10000))
+      die("bare consume", "no watermarks");
+    if (high[p] > lo) {
+      rd_kafka_topic_partition_list_add(l, TOPIC, p)->offset =
+          RD_KAFKA_OFFSET_BEGINNING;
+      left++;
+    }
+  }
+  if (rd_kafka_assign(rk, l))
+    die("bare consume", "cannot assign");
+  rd_kafka_topic_partition_list_destroy(l);
+  long n = 0;
+  *bytes = 0;
+  while (left > 0) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
+    if (!m)
+      continue;
+    if (!m->err && m->partition < np && m->offset < high[m->partition]) {
+      n++;
+      *bytes += (long)m->len;
+      if (m->offset == high[m->partition] - 1)
+        left--;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  free(high);
+  return n;
+}
+
+/* The replay as an operator runs it; its exit status and peak RSS (KiB). */
+static int replay(const char *ctl, long *maxrss_kb) {
+  char *argv[] = {(char *)ctl,    "audit", "replay",   "--topic", TOPIC,
+                  "--timeout-ms", "60000", "--format", "json",    NULL};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  int e = posix_spawn(&pid, ctl, &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (e)
+    die("simpkictl", strerror(e));
+  int status;
+  struct rusage ru;
+  if (wait4(pid, &status, 0, &ru) != pid)
+    die("simpkictl", strerror(errno));
+  *maxrss_kb = ru.ru_maxrss;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "--help")) {
+    printf("usage: bench_audit   (run it through bench/run audit)\n"
+           "Environment: SIMPKI_KAFKA_BOOTSTRAP, SIMPKI_DEVBROKER_CTL, "
+           "BENCH_EVENTS (200000),\nBENCH_SUBJECTS (2000), SIMPKICTL (default: "
+           "the build's tools/simpkictl/simpkictl).\n");
+    return 0;
+  }
+  char err[512];
+  const char *bootstrap, *ctl_fifo, *ctl_env;
+  long total, subjects;
+  if (sp_log_init("bench-audit", err, sizeof err) ||
+      sp_config_str("SIMPKI_KAFKA_BOOTSTRAP", NULL, &bootstrap, err,
+                    sizeof err) ||
+      sp_config_str("SIMPKI_DEVBROKER_CTL", "", &ctl_fifo, err, sizeof err) ||
+      sp_config_str("SIMPKICTL", "", &ctl_env, err, sizeof err) ||
+      sp_config_long("BENCH_EVENTS", 0, 200000, 1000, 100000000, &total, err,
+                     sizeof err) ||
+      sp_config_long("BENCH_SUBJECTS", 0, 2000, 1, 1000000, &subjects, err,
+                     sizeof err))
+    die("configuration", err);
+  if (!getenv("SIMPKI_LOG_LEVEL"))
+    sp_log_set_level(SP_LOG_WARN);
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  srand((unsigned)getpid());
+
+  char ctl[PATH_MAX];
+  if (*ctl_env)
+    snprintf(ctl, sizeof ctl, "%s", ctl_env);
+  else {
+    char self[PATH_MAX];
+    ssize_t l = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (l <= 0)
+      die("simpkictl", "cannot find the build");
+    self[l] = '\0';
+    snprintf(ctl, sizeof ctl, "%s/../tools/simpkictl/simpkictl", dirname(self));
+  }
+  if (access(ctl, X_OK))
+    die(ctl, "not executable");
+
+  if (*ctl_fifo) {
+    FILE *f = fopen(ctl_fifo, "w");
+    if (!f || fprintf(f, "create %s %d\n", TOPIC, PARTITIONS) < 0 || fclose(f))
+      die("devbroker control", ctl_fifo);
+    usleep(500000);
+  }
+
+  double t = now_s();
+  produce(bootstrap, total, subjects);
+  double produce_s = now_s() - t;
+  printf("produce      : %ld sealed events over %ld subjects in %.2f s\n",
+         total, subjects, produce_s);
+
+  double bare_best = 1e9, replay_best = 1e9;
+  long bytes = 0, maxrss = 0;
+  for (int round = 0; round < ROUNDS; round++) {
+    t = now_s();
+    long n = bare_consume(bootstrap, &bytes);
+    double s = now_s() - t;
+    if (n != total) {
+      snprintf(err, sizeof err, "read %ld of %ld events", n, total);
+      die("bare consume", err);
+    }
+    if (s < bare_best)
+      bare_best = s;
+    printf("round %d bare  : %.3f s = %.0f events/s\n", round + 1, s,
+           total / s);
+    long rss;
+    t = now_s();
+    int rc = replay(ctl, &rss);
+    s = now_s() - t;
+    if (rc != 0) {
+      fprintf(stderr,
+              "bench_audit: audit replay: exit %d (not CLEAN); run it by "
+              "hand: %s audit replay --topic %s\n",
+              rc, ctl, TOPIC);
+      exit(1);
+    }
+    if (s < replay_best)
+      replay_best = s;
+    if (rss > maxrss)
+      maxrss = rss;
+    printf("round %d replay: %.3f s = %.0f events/s, peak RSS %.1f MiB\n",
+           round + 1, s, total / s, rss / 1024.0);
+  }
+  double bare_eps = total / bare_best, replay_eps = total / replay_best;
+  printf("best of %d rounds each, taken in turns\n", ROUNDS);
+  printf("bare consume : %.0f events/s (%.1f MB/s)\n", bare_eps,
+         bytes / bare_best / 1e6);
+  printf("audit replay : %.0f events/s, peak RSS %.1f MiB\n", replay_eps,
+         maxrss / 1024.0);
+  printf("RESULT name=audit ratio=%.2f events=%ld subjects=%ld "
+         "replay_eps=%.0f bare_eps=%.0f replay_peak_rss_mib=%.1f "
+         "bytes_per_event=%.0f\n",
+         replay_eps / bare_eps, total, subjects, replay_eps, bare_eps,
+         maxrss / 1024.0, (double)bytes / (double)total);
+  return 0;
+}
