@@ -29,6 +29,19 @@ static const char *FIXED_CANON =
 static const char *FIXED_HASH =
     "87738c907c0c8a8f1a07627f0522ce50a01b38768493b679cc3e1ae62ea90ce1";
 
+/* FIPS 180-2 test vectors, so the hex form of a hash is pinned down. */
+START_TEST(sha256_hex_known_vectors) {
+  char h[SP_EVENT_HASH_HEX + 1];
+  memset(h, 'x', sizeof h);
+  sp_sha256_hex("abc", 3, h);
+  ck_assert_str_eq(
+      h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  sp_sha256_hex("", 0, h);
+  ck_assert_str_eq(
+      h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+END_TEST
+
 START_TEST(init_fills_attributes) {
   sp_event ev;
   ck_assert_int_eq(sp_event_init(&ev, "/simpki/x", "order.received", "order/1",
@@ -195,6 +208,7 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("event");
   TCase *tc = tcase_create("core");
+  tcase_add_test(tc, sha256_hex_known_vectors);
   tcase_add_test(tc, init_fills_attributes);
   tcase_add_test(tc, init_refuses_bad_input);
   tcase_add_test(tc, canonical_bytes_and_hash_are_stable);
