@@ -354,6 +354,17 @@ static PGresult *relay_fetch_collect(sp_relay *r, char *errstr,
   return last;
 }
 
+/* A short text column into a fixed buffer (a bigint or an xid8): no
+ * snprintf per row on the relay's hot path. */
+static void copy_value(char *dst, size_t cap, const PGresult *res, int row,
+                       int col) {
+  size_t n = (size_t)PQgetlength(res, row, col);
+  if (n >= cap)
+    n = cap - 1;
+  memcpy(dst, PQgetvalue(res, row, col), n);
+  dst[n] = '\0';
+}
+
 /* Hand fetched rows to the producer, each with its ring slot. While a
  * fetch is in flight, take in what has arrived of its answer every few
  * hundred rows: libpq reads and parses only when called, and the server
@@ -367,8 +378,8 @@ static int relay_produce(sp_relay *r, PGresult *res, int fetching,
     if (fetching && i % 256 == 255 && PQconsumeInput(c))
       (void)PQisBusy(c);
     relay_slot *slot = &r->ring[r->tail % r->ring_cap];
-    snprintf(slot->seq, sizeof slot->seq, "%s", PQgetvalue(res, i, 0));
-    snprintf(slot->xid, sizeof slot->xid, "%s", PQgetvalue(res, i, 1));
+    copy_value(slot->seq, sizeof slot->seq, res, i, 0);
+    copy_value(slot->xid, sizeof slot->xid, res, i, 1);
     slot->state = SLOT_IN_FLIGHT;
     long idx = r->tail++;
     if (sp_kafka_produce_event(r->rk, PQgetvalue(res, i, 2),

@@ -14,6 +14,7 @@
  *    are shared, and noise only ever makes a run slower.
  * Ends with: RESULT name=ingest ratio=<copy_s/ingest_s> key=value... */
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,20 @@ static double timed_ingest(const char *url, const char *kek, const char *tkdir,
   return s;
 }
 
+static int remove_entry(const char *p, const struct stat *st, int flag,
+                        struct FTW *f) {
+  (void)st;
+  (void)flag;
+  (void)f;
+  return remove(p);
+}
+
+/* The benchmark's own folder (keys, vendor folders) goes with it. */
+static void remove_tree(const char *dir) {
+  if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS))
+    fprintf(stderr, "bench_ingest: could not remove %s\n", dir);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "--help")) {
     printf("usage: bench_ingest   (run it through bench/run ingest)\n"
@@ -306,6 +321,7 @@ int main(int argc, char **argv) {
   unlink(out);
   unlink(kek);
   unlink(path);
+  remove_tree(dir);
   printf("RESULT name=ingest ratio=%.2f sims=%ld ingest_s=%.2f copy_s=%.2f "
          "ingest_vs_copy=%.2fx peak_rss_mb=%.1f\n",
          copy_s / ingest_s, total, ingest_s, copy_s, ingest_s / copy_s,
