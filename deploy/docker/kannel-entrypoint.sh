@@ -100,7 +100,9 @@ run() {
 		(exec 3<>/dev/tcp/127.0.0.1/"$(setting smsbox-port)") 2>/dev/null && break
 		sleep 0.2
 	done
-	/usr/sbin/smsbox -v 1 "$conf" &
+	# Warning and up only: at info smsbox logs each SMS's text, and ours
+	# carry passwords and OTPs.
+	/usr/sbin/smsbox -v 2 "$conf" &
 	sb=$!
 	# Either one ending ends the container; a stop request ends it cleanly.
 	wait -n "$bb" "$sb" || true
