@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cmds.h"
 #include "config.h"
@@ -18,21 +17,6 @@
 
 #define DEFAULT_TIMEOUT_MS 10000
 #define MAX_TOPICS 64
-
-struct part {
-  const char *topic;
-  int32_t partition;
-  int64_t high; /* dump stops before this offset */
-  int done;
-};
-
-struct dump {
-  rd_kafka_t *rk;
-  struct part *parts;
-  size_t nparts, ndone;
-  long timeout_ms;
-  unsigned long printed;
-};
 
 static void usage_events(FILE *fp) {
   fprintf(fp, "Usage: simpkictl events [--help] SUBCOMMAND [OPTIONS]\n\n"
@@ -62,174 +46,17 @@ static void usage_dump(FILE *fp) {
           DEFAULT_TIMEOUT_MS);
 }
 
-/* Partitions of one topic with their high watermarks. Retries the
- * transient "leader not available" of a fresh topic until the deadline. */
-static int add_topic(struct dump *d, const char *topic, char *errstr,
-                     size_t errlen) {
-  long deadline = sp_reader_now_ms() + d->timeout_ms;
-  const rd_kafka_metadata_t *md = NULL;
-  rd_kafka_topic_t *rkt = rd_kafka_topic_new(d->rk, topic, NULL);
-  if (!rkt) {
-    snprintf(errstr, errlen, "topic %s: %s", topic,
-             rd_kafka_err2str(rd_kafka_last_error()));
-    return -1;
-  }
-  for (;;) {
-    long left = deadline - sp_reader_now_ms();
-    rd_kafka_resp_err_t err =
-        rd_kafka_metadata(d->rk, 0, rkt, &md, left > 0 ? (int)left : 1);
-    if (err) {
-      snprintf(errstr, errlen, "cannot read metadata of topic %s: %s", topic,
-               rd_kafka_err2str(err));
-      rd_kafka_topic_destroy(rkt);
-      return -1;
-    }
-    err = md->topic_cnt == 1 ? md->topics[0].err
-                             : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-    if (!err)
-      break;
-    rd_kafka_metadata_destroy(md);
-    md = NULL;
-    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-        sp_reader_now_ms() + 200 >= deadline) {
-      snprintf(errstr, errlen, "topic %s: %s", topic, rd_kafka_err2str(err));
-      rd_kafka_topic_destroy(rkt);
-      return -1;
-    }
-    struct timespec ts = {0, 200 * 1000000L};
-    nanosleep(&ts, NULL);
-  }
-  rd_kafka_topic_destroy(rkt);
-
-  const rd_kafka_metadata_topic_t *t = &md->topics[0];
-  struct part *np =
-      realloc(d->parts, (d->nparts + (size_t)t->partition_cnt + 1) *
-                            sizeof(*d->parts));
-  if (!np) {
-    rd_kafka_metadata_destroy(md);
-    snprintf(errstr, errlen, "out of memory");
-    return -1;
-  }
-  d->parts = np;
-  for (int i = 0; i < t->partition_cnt; i++) {
-    int32_t p = t->partitions[i].id;
-    int64_t lo = 0, hi = 0;
-    long left = deadline - sp_reader_now_ms();
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-        d->rk, topic, p, &lo, &hi, left > 0 ? (int)left : 1);
-    if (err) {
-      snprintf(errstr, errlen, "cannot read the end of %s [%d]: %s", topic,
-               (int)p, rd_kafka_err2str(err));
-      rd_kafka_metadata_destroy(md);
-      return -1;
-    }
-    struct part *pt = &d->parts[d->nparts++];
-    pt->topic = topic;
-    pt->partition = p;
-    pt->high = hi;
-    pt->done = hi <= lo; /* empty: nothing to wait for */
-    if (pt->done)
-      d->ndone++;
-  }
-  rd_kafka_metadata_destroy(md);
-  return 0;
-}
-
-static struct part *find_part(struct dump *d, const char *topic, int32_t p) {
-  for (size_t i = 0; i < d->nparts; i++)
-    if (d->parts[i].partition == p && !strcmp(d->parts[i].topic, topic))
-      return &d->parts[i];
-  return NULL;
-}
-
-static void mark_done(struct dump *d, struct part *pt) {
-  if (!pt->done) {
-    pt->done = 1;
-    d->ndone++;
-  }
-}
-
-/* Control records (transactions) never reach the application, so a
- * partition may end without a message at high-1: ask for the position. */
-static void check_positions(struct dump *d) {
-  rd_kafka_topic_partition_list_t *l =
-      rd_kafka_topic_partition_list_new((int)d->nparts);
-  for (size_t i = 0; i < d->nparts; i++)
-    if (!d->parts[i].done)
-      rd_kafka_topic_partition_list_add(l, d->parts[i].topic,
-                                        d->parts[i].partition);
-  if (l->cnt && rd_kafka_position(d->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    for (int i = 0; i < l->cnt; i++) {
-      struct part *pt = find_part(d, l->elems[i].topic, l->elems[i].partition);
-      if (pt && l->elems[i].offset >= 0 && l->elems[i].offset >= pt->high)
-        mark_done(d, pt);
-    }
-  }
-  rd_kafka_topic_partition_list_destroy(l);
-}
-
-static int consume(struct dump *d, char *errstr, size_t errlen) {
-  rd_kafka_topic_partition_list_t *l =
-      rd_kafka_topic_partition_list_new((int)d->nparts + 1);
-  for (size_t i = 0; i < d->nparts; i++)
-    if (!d->parts[i].done)
-      rd_kafka_topic_partition_list_add(l, d->parts[i].topic,
-                                        d->parts[i].partition)
-          ->offset = RD_KAFKA_OFFSET_BEGINNING;
-  rd_kafka_resp_err_t err = rd_kafka_assign(d->rk, l);
-  rd_kafka_topic_partition_list_destroy(l);
-  if (err) {
-    snprintf(errstr, errlen, "cannot assign partitions: %s",
-             rd_kafka_err2str(err));
-    return -1;
-  }
-  long last_progress = sp_reader_now_ms(), last_check = 0;
-  while (d->ndone < d->nparts) {
-    if (sp_reader_now_ms() - last_progress > d->timeout_ms) {
-      snprintf(errstr, errlen,
-               "timed out after %ld ms without progress; %zu of %zu "
-               "partition(s) read to the end, %lu event(s) printed",
-               d->timeout_ms, d->ndone, d->nparts, d->printed);
-      return -1;
-    }
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(d->rk, 100);
-    if (!m) {
-      if (sp_reader_now_ms() - last_check >= 500) {
-        check_positions(d);
-        last_check = sp_reader_now_ms();
-      }
-      continue;
-    }
-    if (m->err) {
-      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        rd_kafka_message_destroy(m);
-        continue;
-      }
-      int fatal = m->err == RD_KAFKA_RESP_ERR__FATAL ||
-                  m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
-                  m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-      snprintf(errstr, errlen, "%s", rd_kafka_message_errstr(m));
-      rd_kafka_message_destroy(m);
-      if (fatal)
-        return -1;
-      sp_debug("kafka consumer error", "error", errstr);
-      continue;
-    }
-    struct part *pt =
-        find_part(d, rd_kafka_topic_name(m->rkt), m->partition);
-    if (pt && !pt->done && m->offset < pt->high) {
-      if (m->payload) {
-        fwrite(m->payload, 1, m->len, stdout);
-        fputc('\n', stdout);
-        d->printed++;
-      }
-      last_progress = sp_reader_now_ms();
-      if (m->offset >= pt->high - 1)
-        mark_done(d, pt);
-    } else if (pt && m->offset >= pt->high) {
-      mark_done(d, pt);
-    }
-    rd_kafka_message_destroy(m);
+/* Each event as one line on stdout. */
+static int print_event(void *opaque, const char *topic, int32_t partition,
+                       int64_t offset, const void *payload, size_t len) {
+  (void)topic;
+  (void)partition;
+  (void)offset;
+  unsigned long *printed = opaque;
+  if (payload) {
+    fwrite(payload, 1, len, stdout);
+    fputc('\n', stdout);
+    (*printed)++;
   }
   return 0;
 }
@@ -300,18 +127,16 @@ static int dump(int argc, char **argv) {
     return SP_EXIT_FAIL;
   }
 
-  struct dump d = {0};
-  d.timeout_ms = timeout_ms;
-  if (!(d.rk = sp_reader_new(bootstrap, "dump", NULL, err, sizeof(err)))) {
+  unsigned long printed = 0;
+  rd_kafka_t *rk = sp_reader_new(bootstrap, "dump", NULL, err, sizeof(err));
+  if (!rk) {
     sp_error("events dump failed", "error", err);
     return SP_EXIT_FAIL;
   }
-  int rc = SP_EXIT_OK;
-  for (size_t i = 0; i < ntopics && rc == SP_EXIT_OK; i++)
-    if (add_topic(&d, topics[i], err, sizeof(err)) != 0)
-      rc = SP_EXIT_FAIL;
-  if (rc == SP_EXIT_OK && consume(&d, err, sizeof(err)) != 0)
-    rc = SP_EXIT_FAIL;
+  int rc = sp_reader_read_to_end(rk, topics, ntopics, timeout_ms, NULL,
+                                 print_event, &printed, err, sizeof(err))
+               ? SP_EXIT_FAIL
+               : SP_EXIT_OK;
   if (fflush(stdout) != 0 || ferror(stdout)) {
     snprintf(err, sizeof(err), "cannot write to stdout");
     rc = SP_EXIT_FAIL;
@@ -320,12 +145,11 @@ static int dump(int argc, char **argv) {
     sp_error("events dump failed", "error", err);
   else {
     char n[24];
-    snprintf(n, sizeof(n), "%lu", d.printed);
+    snprintf(n, sizeof(n), "%lu", printed);
     sp_info("events dumped", "count", n);
   }
-  rd_kafka_consumer_close(d.rk);
-  rd_kafka_destroy(d.rk);
-  free(d.parts);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
   return rc;
 }
 
