@@ -1,7 +1,6 @@
 /* event.c - build, seal, serialize and parse the event envelope. */
 #include "event.h"
 
-#include <ctype.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -64,35 +63,45 @@ static int copy_attr(char *dst, size_t cap, const char *name, const char *v,
   return 0;
 }
 
+/* Plain range checks, not <ctype.h>: these run on every event read, and
+ * the locale must not change what an event is. */
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* A table, not comparisons: hex digits are random, so a branch per
+ * character would be mispredicted half the time. */
+static const unsigned char lower_hex[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1,
+    ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1};
+
+
 static int type_ok(const char *t) {
   if (!*t)
     return 0;
   for (; *t; t++)
-    if (!(islower((unsigned char)*t) || isdigit((unsigned char)*t) ||
-          *t == '.' || *t == '_'))
+    if (!((*t >= 'a' && *t <= 'z') || is_digit(*t) || *t == '.' || *t == '_'))
       return 0;
   return 1;
 }
 
 static int hex64_ok(const char *h) {
-  size_t n = 0;
-  for (; h[n]; n++)
-    if (!isdigit((unsigned char)h[n]) && !(h[n] >= 'a' && h[n] <= 'f'))
-      return 0;
-  return n == SP_EVENT_HASH_HEX;
+  size_t n = strnlen(h, SP_EVENT_HASH_HEX + 1);
+  if (n != SP_EVENT_HASH_HEX)
+    return 0;
+  unsigned ok = 1;
+  for (size_t i = 0; i < SP_EVENT_HASH_HEX; i++)
+    ok &= lower_hex[(unsigned char)h[i]];
+  return (int)ok;
 }
 
 static int uuid_ok(const char *u) {
-  if (strlen(u) != 36)
+  if (strnlen(u, 37) != 36)
     return 0;
-  for (int i = 0; i < 36; i++) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (u[i] != '-')
-        return 0;
-    } else if (!isdigit((unsigned char)u[i]) && !(u[i] >= 'a' && u[i] <= 'f'))
-      return 0;
-  }
-  return 1;
+  unsigned ok = u[8] == '-' && u[13] == '-' && u[18] == '-' && u[23] == '-';
+  for (int i = 0; i < 36; i++)
+    if (i != 8 && i != 13 && i != 18 && i != 23)
+      ok &= lower_hex[(unsigned char)u[i]];
+  return (int)ok;
 }
 
 /* RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM). */
@@ -100,21 +109,21 @@ static int time_ok(const char *s) {
   static const char *shape = "dddd-dd-ddTdd:dd:dd";
   size_t i = 0;
   for (; shape[i]; i++) {
-    if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+    if (shape[i] == 'd' ? !is_digit(s[i]) : s[i] != shape[i])
       return 0;
   }
   if (s[i] == '.') {
     size_t start = ++i;
-    while (isdigit((unsigned char)s[i]))
+    while (is_digit(s[i]))
       i++;
     if (i == start)
       return 0;
   }
   if (s[i] == 'Z')
     return s[i + 1] == '\0';
-  if ((s[i] == '+' || s[i] == '-') && isdigit((unsigned char)s[i + 1]) &&
-      isdigit((unsigned char)s[i + 2]) && s[i + 3] == ':' &&
-      isdigit((unsigned char)s[i + 4]) && isdigit((unsigned char)s[i + 5]))
+  if ((s[i] == '+' || s[i] == '-') && is_digit(s[i + 1]) &&
+      is_digit(s[i + 2]) && s[i + 3] == ':' &&
+      is_digit(s[i + 4]) && is_digit(s[i + 5]))
     return s[i + 6] == '\0';
   return 0;
 }
@@ -219,63 +228,59 @@ char *sp_event_serialize(const sp_event *ev, size_t *len) {
   return s;
 }
 
-static const char *const known_attrs[] = {
-    "specversion", "id",           "source",        "type",
-    "time",        "subject",      "datacontenttype", "partitionkey",
-    "correlationid", "schemaversion", "prevhash",   "hash",
-    "data",        NULL};
+const char *const sp_event_attr_names[SP_EVENT_NATTRS] = {
+    "specversion",   "id",       "source", "type",
+    "time",          "subject",  "datacontenttype", "partitionkey",
+    "correlationid", "prevhash", "hash"};
 
-static int get_str(json_t *o, const char *name, char *dst, size_t cap,
-                   int allow_empty, char *errstr, size_t errlen) {
-  json_t *v = json_object_get(o, name);
-  if (!v) {
+/* A present attribute that is not a string. */
+const char sp_event_not_string[] = "";
+
+static int get_str(const char *const v[SP_EVENT_NATTRS], int i, char *dst,
+                   size_t cap, int allow_empty, char *errstr, size_t errlen) {
+  const char *name = sp_event_attr_names[i];
+  if (!v[i]) {
     snprintf(errstr, errlen, "event attribute \"%s\" is missing", name);
     return -1;
   }
-  if (!json_is_string(v)) {
+  if (v[i] == sp_event_not_string) {
     snprintf(errstr, errlen, "event attribute \"%s\" must be a string", name);
     return -1;
   }
-  return copy_attr(dst, cap, name, json_string_value(v), allow_empty, errstr,
-                   errlen);
+  return copy_attr(dst, cap, name, v[i], allow_empty, errstr, errlen);
 }
 
-static int parse_fields(json_t *o, sp_event *ev, char *errstr,
-                        size_t errlen) {
-  const char *key;
-  json_t *val;
-  json_object_foreach(o, key, val) {
-    int known = 0;
-    for (int i = 0; known_attrs[i]; i++)
-      known |= !strcmp(key, known_attrs[i]);
-    if (!known) {
-      snprintf(errstr, errlen, "event attribute \"%.64s\" is not allowed",
-               key);
-      return -1;
-    }
-  }
+int sp_event_parse_attrs(const char *const v[SP_EVENT_NATTRS],
+                         const long long *schemaversion, sp_event *ev,
+                         char *errstr, size_t errlen) {
+  memset(ev, 0, sizeof *ev);
   char spec[8], ctype[32];
-  if (get_str(o, "specversion", spec, sizeof spec, 0, errstr, errlen))
+  if (get_str(v, SP_EVENT_A_SPECVERSION, spec, sizeof spec, 0, errstr, errlen))
     return -1;
   if (strcmp(spec, SP_EVENT_SPECVERSION)) {
     snprintf(errstr, errlen, "event specversion must be \"1.0\", not \"%s\"",
              spec);
     return -1;
   }
-  if (get_str(o, "id", ev->id, sizeof ev->id, 0, errstr, errlen) ||
-      get_str(o, "source", ev->source, sizeof ev->source, 0, errstr, errlen) ||
-      get_str(o, "type", ev->type, sizeof ev->type, 0, errstr, errlen) ||
-      get_str(o, "time", ev->time, sizeof ev->time, 0, errstr, errlen) ||
-      get_str(o, "subject", ev->subject, sizeof ev->subject, 0, errstr,
+  if (get_str(v, SP_EVENT_A_ID, ev->id, sizeof ev->id, 0, errstr, errlen) ||
+      get_str(v, SP_EVENT_A_SOURCE, ev->source, sizeof ev->source, 0, errstr,
               errlen) ||
-      get_str(o, "datacontenttype", ctype, sizeof ctype, 0, errstr, errlen) ||
-      get_str(o, "partitionkey", ev->partitionkey, sizeof ev->partitionkey, 0,
+      get_str(v, SP_EVENT_A_TYPE, ev->type, sizeof ev->type, 0, errstr,
+              errlen) ||
+      get_str(v, SP_EVENT_A_TIME, ev->time, sizeof ev->time, 0, errstr,
+              errlen) ||
+      get_str(v, SP_EVENT_A_SUBJECT, ev->subject, sizeof ev->subject, 0,
               errstr, errlen) ||
-      get_str(o, "correlationid", ev->correlationid, sizeof ev->correlationid,
-              1, errstr, errlen) ||
-      get_str(o, "prevhash", ev->prevhash, sizeof ev->prevhash, 0, errstr,
+      get_str(v, SP_EVENT_A_DATACONTENTTYPE, ctype, sizeof ctype, 0, errstr,
               errlen) ||
-      get_str(o, "hash", ev->hash, sizeof ev->hash, 0, errstr, errlen))
+      get_str(v, SP_EVENT_A_PARTITIONKEY, ev->partitionkey,
+              sizeof ev->partitionkey, 0, errstr, errlen) ||
+      get_str(v, SP_EVENT_A_CORRELATIONID, ev->correlationid,
+              sizeof ev->correlationid, 1, errstr, errlen) ||
+      get_str(v, SP_EVENT_A_PREVHASH, ev->prevhash, sizeof ev->prevhash, 0,
+              errstr, errlen) ||
+      get_str(v, SP_EVENT_A_HASH, ev->hash, sizeof ev->hash, 0, errstr,
+              errlen))
     return -1;
   if (!uuid_ok(ev->id)) {
     snprintf(errstr, errlen, "event id \"%s\" is not a lower-case UUID",
@@ -300,13 +305,40 @@ static int parse_fields(json_t *o, sp_event *ev, char *errstr,
              "event prevhash and hash must be 64 lower-case hex digits");
     return -1;
   }
-  json_t *sv = json_object_get(o, "schemaversion");
-  if (!json_is_integer(sv) || json_integer_value(sv) < 1) {
+  if (!schemaversion || *schemaversion < 1) {
     snprintf(errstr, errlen,
              "event attribute \"schemaversion\" must be an integer >= 1");
     return -1;
   }
-  ev->schemaversion = (long)json_integer_value(sv);
+  ev->schemaversion = (long)*schemaversion;
+  return 0;
+}
+
+static int parse_fields(json_t *o, sp_event *ev, char *errstr,
+                        size_t errlen) {
+  const char *key;
+  json_t *val;
+  json_object_foreach(o, key, val) {
+    int known = !strcmp(key, "schemaversion") || !strcmp(key, "data");
+    for (int i = 0; i < SP_EVENT_NATTRS; i++)
+      known |= !strcmp(key, sp_event_attr_names[i]);
+    if (!known) {
+      snprintf(errstr, errlen, "event attribute \"%.64s\" is not allowed",
+               key);
+      return -1;
+    }
+  }
+  const char *v[SP_EVENT_NATTRS];
+  for (int i = 0; i < SP_EVENT_NATTRS; i++) {
+    json_t *a = json_object_get(o, sp_event_attr_names[i]);
+    v[i] = !a ? NULL
+              : json_is_string(a) ? json_string_value(a) : sp_event_not_string;
+  }
+  json_t *sv = json_object_get(o, "schemaversion");
+  long long version = json_is_integer(sv) ? json_integer_value(sv) : 0;
+  if (sp_event_parse_attrs(v, json_is_integer(sv) ? &version : NULL, ev,
+                           errstr, errlen))
+    return -1;
   json_t *data = json_object_get(o, "data");
   if (!json_is_object(data)) {
     snprintf(errstr, errlen, "event attribute \"data\" must be an object");

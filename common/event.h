@@ -58,6 +58,34 @@ char *sp_event_serialize(const sp_event *ev, size_t *len);
 int sp_event_parse(const char *buf, size_t len, sp_event *ev, char *errstr,
                    size_t errlen);
 
+/* The string attributes, in the order sp_event_parse checks them. */
+enum {
+  SP_EVENT_A_SPECVERSION,
+  SP_EVENT_A_ID,
+  SP_EVENT_A_SOURCE,
+  SP_EVENT_A_TYPE,
+  SP_EVENT_A_TIME,
+  SP_EVENT_A_SUBJECT,
+  SP_EVENT_A_DATACONTENTTYPE,
+  SP_EVENT_A_PARTITIONKEY,
+  SP_EVENT_A_CORRELATIONID,
+  SP_EVENT_A_PREVHASH,
+  SP_EVENT_A_HASH,
+  SP_EVENT_NATTRS
+};
+extern const char *const sp_event_attr_names[SP_EVENT_NATTRS];
+/* Marks an attribute that is present but not a string. */
+extern const char sp_event_not_string[];
+
+/* sp_event_parse's checks on attributes a caller read with its own JSON
+ * reader (which refused unknown attributes itself): v[i] the value of
+ * sp_event_attr_names[i], NULL when missing, sp_event_not_string when not a
+ * string; schemaversion NULL when missing or not an integer. Fills ev but
+ * its data (NULL). Same errors as sp_event_parse. */
+int sp_event_parse_attrs(const char *const v[SP_EVENT_NATTRS],
+                         const long long *schemaversion, sp_event *ev,
+                         char *errstr, size_t errlen);
+
 /* Helpers also used elsewhere. */
 void sp_uuid4(char out[40]);
 void sp_time_rfc3339(char out[40]);

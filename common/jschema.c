@@ -6,6 +6,8 @@
  * resolve to a node. Refs are linked after every file is loaded. */
 #include "jschema.h"
 
+#include "redfa.h"
+
 #include <dirent.h>
 #include <math.h>
 #include <regex.h>
@@ -49,6 +51,7 @@ typedef struct {
 
 typedef struct {
   char *name;
+  size_t nlen;
   js_node *schema;
 } js_prop;
 
@@ -63,6 +66,7 @@ struct js_node {
   char *pattern; /* as written, for messages */
   regex_t re;
   int has_re;
+  sp_redfa *dfa; /* the same pattern as a DFA, when small enough */
   js_prop *props;
   size_t nprops;
   js_node *additional, *items, *not_;
@@ -575,6 +579,10 @@ static char *ecma_to_ere(const char *src, char *why, size_t whylen) {
   return out.p;
 }
 
+char *sp_jschema_ere(const char *ecma, char *why, size_t whylen) {
+  return ecma_to_ere(ecma, why, whylen);
+}
+
 /* ---- compiling a schema file ------------------------------------------ */
 
 typedef struct {
@@ -711,6 +719,7 @@ static int kw_pattern(cctx *c, js_node *n, const json_t *v, const char *ptr) {
   /* REG_NOSUB: only whether it matches; no REG_NEWLINE: ^ and $ are the
    * string's ends, as in ECMA-262 without the m flag. */
   int rc = regcomp(&n->re, ere, REG_EXTENDED | REG_NOSUB);
+  n->dfa = rc == 0 ? sp_redfa_compile(ere) : NULL;
   free(ere);
   if (rc != 0) {
     regerror(rc, &n->re, why, sizeof why);
@@ -779,6 +788,7 @@ static int kw_properties(cctx *c, js_node *n, const json_t *v,
     js_prop *pr = &n->props[n->nprops];
     if (!(pr->name = xstrdup(k)))
       return cfail(c, ptr, "out of memory");
+    pr->nlen = strlen(k);
     n->nprops++;
     if (!(pr->schema = compile_at(c, sub, ptr, k)))
       return -1;
@@ -943,6 +953,7 @@ static js_node *compile(cctx *c, const json_t *j, const char *ptr) {
 static void node_free(js_node *n) {
   if (n->has_re)
     regfree(&n->re);
+  sp_redfa_free(n->dfa);
   free(n->pattern);
   for (size_t i = 0; i < n->nprops; i++)
     free(n->props[i].name);
@@ -1261,9 +1272,13 @@ sp_jschema_set *sp_jschema_load_dir(const char *dir, char *errstr,
   return s;
 }
 
-/* ---- validation --------------------------------------------------------- */
+/* ---- validation --------------------------------------------------------- *
+ * On a jdoc tree (jdoc.h): the audit replay hands in trees it read without
+ * jansson; a jansson value is copied into one first. Messages show values
+ * as jansson would write them. */
 
 typedef struct {
+  const sp_jdoc *d;
   char path[512]; /* JSON pointer of the value being checked */
   size_t plen;
   char *err;
@@ -1287,15 +1302,24 @@ static int vfail(vctx *v, const char *fmt, ...) {
   return 1;
 }
 
-/* Append a segment to the path; returns the length to restore. */
-static size_t path_push(vctx *v, const char *seg) {
-  size_t old = v->plen;
-  char *p = ptr_add("", seg);
-  if (p) {
-    snprintf(v->path + old, sizeof v->path - old, "%s", p);
-    v->plen = strlen(v->path);
-    free(p);
+/* Append a segment (RFC 6901: ~ -> ~0, / -> ~1), cut at the buffer's end;
+ * returns the length to restore. No allocation: this runs per property. */
+static size_t path_push(vctx *v, const char *seg, size_t n) {
+  size_t old = v->plen, o = old, cap = sizeof v->path - 1;
+  if (o < cap)
+    v->path[o++] = '/';
+  for (size_t i = 0; i < n && o < cap; i++) {
+    if (seg[i] == '~' || seg[i] == '/') {
+      if (o + 2 > cap)
+        break;
+      v->path[o++] = '~';
+      v->path[o++] = seg[i] == '~' ? '0' : '1';
+    } else {
+      v->path[o++] = seg[i];
+    }
   }
+  v->path[o] = '\0';
+  v->plen = o;
   return old;
 }
 
@@ -1304,11 +1328,20 @@ static void path_pop(vctx *v, size_t old) {
   v->path[old] = '\0';
 }
 
-static int check(vctx *v, const js_node *n, const json_t *j);
+static int check(vctx *v, const js_node *n, const sp_jv *j);
 
-static int check_at(vctx *v, const js_node *n, const json_t *j,
-                    const char *seg) {
-  size_t old = path_push(v, seg);
+/* 1 when s (bytes long; may hold a NUL) matches n's pattern. */
+static int pattern_match(const js_node *n, const char *s, size_t bytes) {
+  if (n->dfa)
+    return sp_redfa_match(n->dfa, s, bytes);
+  /* REG_STARTEND: the whole string even past an embedded NUL. */
+  regmatch_t m[1] = {{.rm_so = 0, .rm_eo = (regoff_t)bytes}};
+  return regexec(&n->re, s, 1, m, REG_STARTEND) == 0;
+}
+
+static int check_at(vctx *v, const js_node *n, const sp_jv *j,
+                    const char *seg, size_t seglen) {
+  size_t old = path_push(v, seg, seglen);
   int rc = check(v, n, j);
   path_pop(v, old);
   return rc;
@@ -1323,123 +1356,193 @@ static void types_text(unsigned types, char *out, size_t len) {
     }
 }
 
-static int check_type(vctx *v, const js_node *n, const json_t *j) {
-  if (!n->types || (type_of(j) & n->types))
+/* The instance's value as jansson (only on the way to a message). */
+static void jv_show(vctx *v, const sp_jv *j, char out[80]) {
+  json_t *x = sp_jv_to_json(v->d, j);
+  if (!x) {
+    snprintf(out, 80, "(value)");
+    return;
+  }
+  show(x, out);
+  json_decref(x);
+}
+
+static int jv_is_number(const sp_jv *j) {
+  return j->type == SP_JV_INT || j->type == SP_JV_REAL;
+}
+
+static double jv_double(const sp_jv *j) {
+  return j->type == SP_JV_INT ? (double)j->i : j->d;
+}
+
+static unsigned jv_type_of(const sp_jv *j) {
+  switch (j->type) {
+  case SP_JV_NULL: return T_NULL;
+  case SP_JV_TRUE:
+  case SP_JV_FALSE: return T_BOOLEAN;
+  case SP_JV_OBJ: return T_OBJECT;
+  case SP_JV_ARR: return T_ARRAY;
+  case SP_JV_STR: return T_STRING;
+  case SP_JV_INT: return T_NUMBER | T_INTEGER;
+  case SP_JV_REAL: {
+    json_t *x = json_real(j->d);
+    unsigned t = x ? type_of(x) : T_NUMBER;
+    json_decref(x);
+    return t;
+  }
+  }
+  return 0;
+}
+
+/* num_cmp with the instance on the left, the schema's number on the right. */
+static int jv_num_cmp(const sp_jv *a, const json_t *b) {
+  if (a->type == SP_JV_INT && json_is_integer(b)) {
+    json_int_t y = json_integer_value(b);
+    return (a->i > y) - (a->i < y);
+  }
+  double x = jv_double(a), y = json_number_value(b);
+  return (x > y) - (x < y);
+}
+
+/* js_equal with the instance on the left; scalars directly, containers
+ * through a jansson copy (const and enum of those are rare). */
+static int jv_equal(vctx *v, const sp_jv *a, const json_t *b) {
+  if (jv_is_number(a) && json_is_number(b))
+    return jv_num_cmp(a, b) == 0;
+  switch (a->type) {
+  case SP_JV_NULL: return json_is_null(b);
+  case SP_JV_TRUE: return json_is_true(b);
+  case SP_JV_FALSE: return json_is_false(b);
+  case SP_JV_STR:
+    return json_is_string(b) && json_string_length(b) == a->slen &&
+           !memcmp(json_string_value(b), sp_jv_str(v->d, a), a->slen);
+  default: {
+    json_t *x = sp_jv_to_json(v->d, a);
+    int eq = x && js_equal(x, b);
+    json_decref(x);
+    return eq;
+  }
+  }
+}
+
+static int check_type(vctx *v, const js_node *n, const sp_jv *j) {
+  if (!n->types || (jv_type_of(j) & n->types))
     return 0;
   char val[80], want[80];
-  show(j, val);
+  jv_show(v, j, val);
   types_text(n->types, want, sizeof want);
   return vfail(v, "%s is not of type %s", val, want);
 }
 
-static int check_values(vctx *v, const js_node *n, const json_t *j) {
+static int check_values(vctx *v, const js_node *n, const sp_jv *j) {
   char val[80], want[80];
-  if (n->konst && !js_equal(j, n->konst)) {
-    show(j, val);
+  if (n->konst && !jv_equal(v, j, n->konst)) {
+    jv_show(v, j, val);
     show(n->konst, want);
     return vfail(v, "%s is not the constant %s", val, want);
   }
   if (n->enumv) {
     for (size_t i = 0; i < json_array_size(n->enumv); i++)
-      if (js_equal(j, json_array_get(n->enumv, i)))
+      if (jv_equal(v, j, json_array_get(n->enumv, i)))
         return 0;
-    show(j, val);
+    jv_show(v, j, val);
     return vfail(v, "%s is not one of the enum values", val);
   }
   return 0;
 }
 
-static int check_string(vctx *v, const js_node *n, const json_t *j) {
-  if (!json_is_string(j))
+static int check_string(vctx *v, const js_node *n, const sp_jv *j) {
+  if (j->type != SP_JV_STR)
     return 0;
-  const char *s = json_string_value(j);
-  size_t bytes = json_string_length(j), len = utf8_length(s, bytes);
+  const char *s = sp_jv_str(v->d, j);
+  size_t bytes = j->slen, len = utf8_length(s, bytes);
   char val[80];
   if (n->min_len >= 0 && len < (size_t)n->min_len)
-    return show(j, val), vfail(v, "%s is shorter than minLength %lld", val,
-                               (long long)n->min_len);
+    return jv_show(v, j, val), vfail(v, "%s is shorter than minLength %lld",
+                                     val, (long long)n->min_len);
   if (n->max_len >= 0 && len > (size_t)n->max_len)
-    return show(j, val), vfail(v, "%s is longer than maxLength %lld", val,
-                               (long long)n->max_len);
-  if (n->has_re) {
-    /* REG_STARTEND: the whole string even past an embedded NUL. */
-    regmatch_t m[1] = {{.rm_so = 0, .rm_eo = (regoff_t)bytes}};
-    if (regexec(&n->re, s, 1, m, REG_STARTEND) != 0)
-      return show(j, val),
-             vfail(v, "%s does not match pattern %s", val, n->pattern);
-  }
+    return jv_show(v, j, val), vfail(v, "%s is longer than maxLength %lld",
+                                     val, (long long)n->max_len);
+  if (n->has_re && !pattern_match(n, s, bytes))
+    return jv_show(v, j, val),
+           vfail(v, "%s does not match pattern %s", val, n->pattern);
   return 0;
 }
 
 /* "VALUE is WHAT LIMIT" for a number beyond a bound. */
-static int number_fail(vctx *v, const json_t *j, const char *what,
+static int number_fail(vctx *v, const sp_jv *j, const char *what,
                        const json_t *limit) {
   char val[80], lim[80];
-  show(j, val);
+  jv_show(v, j, val);
   show(limit, lim);
   return vfail(v, "%s is %s %s", val, what, lim);
 }
 
-static int check_number(vctx *v, const js_node *n, const json_t *j) {
-  if (!json_is_number(j))
+static int check_number(vctx *v, const js_node *n, const sp_jv *j) {
+  if (!jv_is_number(j))
     return 0;
-  if (n->minimum && num_cmp(j, n->minimum) < 0)
+  if (n->minimum && jv_num_cmp(j, n->minimum) < 0)
     return number_fail(v, j, "less than minimum", n->minimum);
-  if (n->maximum && num_cmp(j, n->maximum) > 0)
+  if (n->maximum && jv_num_cmp(j, n->maximum) > 0)
     return number_fail(v, j, "greater than maximum", n->maximum);
-  if (n->xminimum && num_cmp(j, n->xminimum) <= 0)
+  if (n->xminimum && jv_num_cmp(j, n->xminimum) <= 0)
     return number_fail(v, j, "not greater than exclusiveMinimum", n->xminimum);
-  if (n->xmaximum && num_cmp(j, n->xmaximum) >= 0)
+  if (n->xmaximum && jv_num_cmp(j, n->xmaximum) >= 0)
     return number_fail(v, j, "not less than exclusiveMaximum", n->xmaximum);
   return 0;
 }
 
-static const js_node *prop_schema(const js_node *n, const char *key) {
-  for (size_t i = 0; i < n->nprops; i++)
-    if (!strcmp(n->props[i].name, key))
-      return n->props[i].schema;
+static const js_node *prop_schema(const js_node *n, const char *key,
+                                  size_t klen) {
+  for (size_t i = 0; i < n->nprops; i++) {
+    const js_prop *pr = &n->props[i];
+    if (pr->nlen == klen &&
+        (klen == 0 || (pr->name[0] == key[0] && !memcmp(pr->name, key, klen))))
+      return pr->schema;
+  }
   return NULL;
 }
 
-static int check_object(vctx *v, const js_node *n, const json_t *j) {
-  if (!json_is_object(j))
+static int check_object(vctx *v, const js_node *n, const sp_jv *j) {
+  if (j->type != SP_JV_OBJ)
     return 0;
   for (size_t i = 0; n->required && i < json_array_size(n->required); i++) {
     const char *k = json_string_value(json_array_get(n->required, i));
-    if (!json_object_get(j, k))
+    if (!sp_jv_get(v->d, j, k))
       return vfail(v, "required property \"%s\" is missing", k);
   }
-  const char *k;
-  const json_t *val;
-  json_object_foreach((json_t *)j, k, val) {
-    const js_node *ps = prop_schema(n, k);
-    if (ps && check_at(v, ps, val, k))
+  for (const sp_jv *m = sp_jv_first(v->d, j); m; m = sp_jv_next(v->d, m)) {
+    const char *k = sp_jv_key(v->d, m);
+    const js_node *ps = prop_schema(n, k, m->klen);
+    if (ps && check_at(v, ps, m, k, m->klen))
       return 1;
     if (ps || !n->additional)
       continue;
     if (n->additional->bool_schema == 0)
       return vfail(v, "property \"%s\" is not allowed "
                    "(additionalProperties)", k);
-    if (check_at(v, n->additional, val, k))
+    if (check_at(v, n->additional, m, k, m->klen))
       return 1;
   }
   return 0;
 }
 
-static int check_array(vctx *v, const js_node *n, const json_t *j) {
-  if (!json_is_array(j))
+static int check_array(vctx *v, const js_node *n, const sp_jv *j) {
+  if (j->type != SP_JV_ARR)
     return 0;
-  size_t len = json_array_size(j);
+  size_t len = j->count;
   if (n->min_items >= 0 && len < (size_t)n->min_items)
     return vfail(v, "array of %zu items has fewer than minItems %lld", len,
                  (long long)n->min_items);
   if (n->max_items >= 0 && len > (size_t)n->max_items)
     return vfail(v, "array of %zu items has more than maxItems %lld", len,
                  (long long)n->max_items);
-  for (size_t i = 0; n->items && i < len; i++) {
+  size_t i = 0;
+  for (const sp_jv *it = sp_jv_first(v->d, j); n->items && it;
+       it = sp_jv_next(v->d, it), i++) {
     char seg[24];
-    snprintf(seg, sizeof seg, "%zu", i);
-    if (check_at(v, n->items, json_array_get(j, i), seg))
+    int sl = snprintf(seg, sizeof seg, "%zu", i);
+    if (check_at(v, n->items, it, seg, (size_t)sl))
       return 1;
   }
   return 0;
@@ -1447,7 +1550,7 @@ static int check_array(vctx *v, const js_node *n, const json_t *j) {
 
 /* Check j against each schema of l quietly: how many match, and each
  * failure's reason appended to why ("[i] reason; "). */
-static size_t count_matches(vctx *v, const js_list *l, const json_t *j,
+static size_t count_matches(vctx *v, const js_list *l, const sp_jv *j,
                             char *why, size_t whylen, size_t *first,
                             size_t *second) {
   size_t matched = 0, wl = 0;
@@ -1471,7 +1574,7 @@ static size_t count_matches(vctx *v, const js_list *l, const json_t *j,
   return matched;
 }
 
-static int check_combinators(vctx *v, const js_node *n, const json_t *j) {
+static int check_combinators(vctx *v, const js_node *n, const sp_jv *j) {
   char why[400];
   size_t a = 0, b = 0;
   for (size_t i = 0; i < n->all_of.n; i++)
@@ -1499,7 +1602,7 @@ static int check_combinators(vctx *v, const js_node *n, const json_t *j) {
   return 0;
 }
 
-static int check(vctx *v, const js_node *n, const json_t *j) {
+static int check(vctx *v, const js_node *n, const sp_jv *j) {
   if (n->bool_schema == 0)
     return vfail(v, "no value is allowed here (false schema)");
   if (n->bool_schema == 1)
@@ -1515,10 +1618,11 @@ static int check(vctx *v, const js_node *n, const json_t *j) {
   return rc;
 }
 
-int sp_jschema_validate(const sp_jschema_set *s, const char *name,
-                        const json_t *instance, char *errstr, size_t errlen) {
-  const js_doc *d = s && name ? find_doc(s, name) : NULL;
-  if (!d) {
+int sp_jschema_validate_jv(const sp_jschema_set *s, const char *name,
+                           const sp_jdoc *d, const sp_jv *instance,
+                           char *errstr, size_t errlen) {
+  const js_doc *doc = s && name ? find_doc(s, name) : NULL;
+  if (!doc) {
     snprintf(errstr, errlen, "no schema named \"%s\"", name ? name : "(null)");
     return -1;
   }
@@ -1526,7 +1630,24 @@ int sp_jschema_validate(const sp_jschema_set *s, const char *name,
     snprintf(errstr, errlen, "(root): no value");
     return 1;
   }
-  vctx v = {.err = errstr, .errlen = errlen};
+  vctx v = {.d = d, .err = errstr, .errlen = errlen};
   v.path[0] = '\0';
-  return check(&v, d->index[0].node, instance);
+  return check(&v, doc->index[0].node, instance);
+}
+
+int sp_jschema_validate(const sp_jschema_set *s, const char *name,
+                        const json_t *instance, char *errstr, size_t errlen) {
+  if (!instance)
+    return sp_jschema_validate_jv(s, name, NULL, NULL, errstr, errlen);
+  sp_jdoc d;
+  sp_jdoc_init(&d);
+  if (sp_jdoc_from_json(&d, instance)) {
+    sp_jdoc_free(&d);
+    snprintf(errstr, errlen, "(root): out of memory (or nested too deep)");
+    return 1;
+  }
+  int rc = sp_jschema_validate_jv(s, name, &d, sp_jdoc_root(&d), errstr,
+                                  errlen);
+  sp_jdoc_free(&d);
+  return rc;
 }

@@ -38,6 +38,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "jdoc.h"
+
 typedef struct sp_jschema_set sp_jschema_set;
 
 /* Load every *.json under dir (recursively). Schemas are keyed by their
@@ -59,5 +61,15 @@ size_t sp_jschema_count(const sp_jschema_set *s);
  * The first error found is reported. */
 int sp_jschema_validate(const sp_jschema_set *s, const char *name,
                         const json_t *instance, char *errstr, size_t errlen);
+
+/* The POSIX ERE a pattern is checked with (malloc'd), or NULL with why
+ * (the construct that cannot be translated). */
+char *sp_jschema_ere(const char *ecma, char *why, size_t whylen);
+
+/* The same on a jdoc tree: instance is a value of d (sp_jdoc_root(d) for
+ * the whole document). Same results and messages. */
+int sp_jschema_validate_jv(const sp_jschema_set *s, const char *name,
+                           const sp_jdoc *d, const sp_jv *instance,
+                           char *errstr, size_t errlen);
 
 #endif

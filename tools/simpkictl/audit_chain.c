@@ -325,14 +325,51 @@ static int check_subject(struct walk *w, const audit_map *by_hash) {
   return 0;
 }
 
-static const audit_event *sort_evs;
-
-static int by_subject(const void *a, const void *b) {
-  size_t x = *(const size_t *)a, y = *(const size_t *)b;
-  int c = strcmp(str(sort_evs[x].subject), str(sort_evs[y].subject));
-  if (c)
-    return c;
-  return x < y ? -1 : x > y;
+/* idx[0..n) grouped by subject, each group in reading order (a counting
+ * sort over the subjects' first appearance: no string comparisons but the
+ * map's). bounds[k]..bounds[k+1] is group k; *ngroups groups. */
+static int group_by_subject(const audit_event *evs, size_t *idx, size_t n,
+                            size_t **bounds, size_t *ngroups) {
+  audit_map subj;
+  audit_map_init(&subj);
+  size_t *group = malloc((n ? n : 1) * sizeof *group);
+  size_t *count = calloc(n + 2, sizeof *count);
+  size_t *out = malloc((n ? n : 1) * sizeof *out);
+  size_t ng = 0;
+  int rc = -1;
+  if (!group || !count || !out || audit_map_reserve(&subj, n / 2 + 1))
+    goto done;
+  for (size_t k = 0; k < n; k++) {
+    size_t g;
+    int r = audit_map_put(&subj, str(evs[idx[k]].subject), ng, &g);
+    if (r < 0)
+      goto done;
+    if (r == 1)
+      g = ng++;
+    group[k] = g;
+    count[g + 1]++;
+  }
+  for (size_t g = 0; g < ng; g++)
+    count[g + 1] += count[g];
+  /* count[g] is now group g's first place; count[ng] == n. */
+  size_t *next = malloc((ng ? ng : 1) * sizeof *next);
+  if (!next)
+    goto done;
+  memcpy(next, count, (ng ? ng : 1) * sizeof *next);
+  for (size_t k = 0; k < n; k++)
+    out[next[group[k]]++] = idx[k];
+  free(next);
+  memcpy(idx, out, n * sizeof *idx);
+  *bounds = count;
+  count = NULL;
+  *ngroups = ng;
+  rc = 0;
+done:
+  audit_map_free(&subj);
+  free(group);
+  free(count);
+  free(out);
+  return rc;
 }
 
 int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
@@ -342,9 +379,10 @@ int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
   audit_map_init(&by_id);
   audit_map_init(&by_hash);
   size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+  size_t *bounds = NULL, ngroups = 0;
   int rc = -1;
   struct walk w = {0};
-  if (!idx)
+  if (!idx || audit_map_reserve(&by_id, n) || audit_map_reserve(&by_hash, n))
     goto done;
   s.events = n;
   size_t nu = 0;
@@ -385,8 +423,8 @@ int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
       goto done;
   }
   s.unique = nu;
-  sort_evs = evs;
-  qsort(idx, nu, sizeof *idx, by_subject);
+  if (group_by_subject(evs, idx, nu, &bounds, &ngroups))
+    goto done;
   size_t cap = nu ? nu : 1;
   w.evs = evs;
   w.out = out;
@@ -402,17 +440,12 @@ int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
   if (!w.queue || !w.parent || !w.link || !w.first_child || !w.next_sibling ||
       !w.size || !w.visited || !w.placed || !w.order)
     goto done;
-  for (size_t i = 0; i < nu;) {
-    size_t j = i;
-    while (j < nu &&
-           !strcmp(str(evs[idx[j]].subject), str(evs[idx[i]].subject)))
-      j++;
-    w.g = idx + i;
-    w.m = j - i;
+  for (size_t k = 0; k < ngroups; k++) {
+    w.g = idx + bounds[k];
+    w.m = bounds[k + 1] - bounds[k];
     if (check_subject(&w, &by_hash))
       goto done;
     s.subjects++;
-    i = j;
   }
   rc = 0;
 done:
@@ -426,6 +459,7 @@ done:
   free(w.order);
   free(w.queue);
   free(idx);
+  free(bounds);
   audit_map_free(&by_id);
   audit_map_free(&by_hash);
   if (st)

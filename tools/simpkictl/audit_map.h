@@ -4,15 +4,23 @@
 #define SIMPKICTL_AUDIT_MAP_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+typedef struct audit_map_slot {
+  const char *key; /* NULL: empty */
+  uint64_t hash;   /* kept: a probe compares it before the key */
+  size_t val;
+} audit_map_slot;
 
 typedef struct audit_map {
-  const char **keys;
-  size_t *vals;
+  audit_map_slot *slots;
   size_t cap, n;
 } audit_map;
 
 void audit_map_init(audit_map *m);
 void audit_map_free(audit_map *m);
+/* Room for n keys without growing (a hint: 0 ok, -1 out of memory). */
+int audit_map_reserve(audit_map *m, size_t n);
 /* Adds key -> val unless key is there already. Returns 1 when added, 0
  * when the key was there (*old, when not NULL, gets its value), -1 when
  * out of memory. */

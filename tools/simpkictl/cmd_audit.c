@@ -15,7 +15,6 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "audit_db.h"
 #include "audit_invariants.h"
 #include "audit_map.h"
+#include "audit_message.h"
 #include "audit_select.h"
 #include "audit_state.h"
 #include "cmds.h"
@@ -45,50 +45,16 @@ static const char *const default_topics[] = {
     "orders", "vendors",     "batches",       "registrations",
     "sims",   "connections", "notifications", "accounts"};
 
-/* Data fields the checks, the filters and the step counts use; the rest
- * of an event's data is not kept. */
-static const char *const kept_fields[] = {
-    "order_id",    "bcycp_ref",  "batch_id",        "pilot_batch_id", "iccid",
-    "iccid_first", "iccid_last", "vendor_id",       "kind",           "sims",
-    "quantity",    "loaded",     "already_present", "failed",         "persons",
-    "ctkv",        "shop",       "state",           "case_id"};
-
 struct topic_count {
   const char *topic;
   unsigned long messages, events;
   int partitions;
 };
 
-/* The instance an event is validated as: the parsed attributes (the parse
- * refused any other attribute) and its data, in one object kept across
- * the events so that each one costs no new object. */
-enum {
-  A_ID,
-  A_SOURCE,
-  A_TYPE,
-  A_SPEC,
-  A_TIME,
-  A_SUBJECT,
-  A_CTYPE,
-  A_PKEY,
-  A_CORR,
-  A_PREV,
-  A_HASH,
-  A_COUNT
-};
-static const char *const attr_names[A_COUNT] = {
-    "id",      "source",          "type",         "specversion",   "time",
-    "subject", "datacontenttype", "partitionkey", "correlationid", "prevhash",
-    "hash"};
-
-struct instance {
-  json_t *obj, *attr[A_COUNT], *version;
-};
-
 struct pipeline;
 struct replay {
   const sp_jschema_set *schemas; /* NULL: no schema check */
-  struct instance inst;
+  audit_checker *checker; /* the reader's, when it parses itself */
   struct pipeline *pl; /* NULL: the reader parses each message itself */
   audit_event *evs;
   size_t n, cap;
@@ -96,6 +62,7 @@ struct replay {
   unsigned long not_events;
   struct topic_count topics[MAX_TOPICS];
   size_t ntopics;
+  struct topic_count *last_topic;
   unsigned long messages;
   long start_ms, last_progress_ms;
   int progress_shown;
@@ -215,53 +182,14 @@ static void usage_replay(FILE *fp) {
       AUDIT_DRIFT_MAX, DEFAULT_TIMEOUT_MS, MAX_WORKERS, SIMPKI_SOURCE_DIR);
 }
 
-static int instance_init(struct instance *in) {
-  memset(in, 0, sizeof *in);
-  in->obj = json_object();
-  in->version = json_integer(1);
-  if (!in->obj || !in->version ||
-      json_object_set(in->obj, "schemaversion", in->version))
-    return -1;
-  for (int i = 0; i < A_COUNT; i++) {
-    in->attr[i] = json_string("");
-    if (!in->attr[i] || json_object_set(in->obj, attr_names[i], in->attr[i]))
-      return -1;
-  }
-  return 0;
-}
-
-static void instance_free(struct instance *in) {
-  json_decref(in->obj);
-  json_decref(in->version);
-  for (int i = 0; i < A_COUNT; i++)
-    json_decref(in->attr[i]);
-}
-
-/* The event as a JSON instance again. -1 when out of memory. */
-static int instance_set(struct instance *in, const sp_event *ev) {
-  const char *v[A_COUNT] = {ev->id,
-                            ev->source,
-                            ev->type,
-                            SP_EVENT_SPECVERSION,
-                            ev->time,
-                            ev->subject,
-                            "application/json",
-                            ev->partitionkey,
-                            ev->correlationid,
-                            ev->prevhash,
-                            ev->hash};
-  for (int i = 0; i < A_COUNT; i++)
-    if (strcmp(json_string_value(in->attr[i]), v[i]) &&
-        json_string_set(in->attr[i], v[i]))
-      return -1;
-  json_integer_set(in->version, ev->schemaversion);
-  return json_object_set(in->obj, "data", ev->data);
-}
-
 static struct topic_count *topic_of(struct replay *r, const char *topic) {
+  /* Messages come in runs from one topic: try the last one first. */
+  if (r->last_topic && (r->last_topic->topic == topic ||
+                        !strcmp(r->last_topic->topic, topic)))
+    return r->last_topic;
   for (size_t i = 0; i < r->ntopics; i++)
     if (r->topics[i].topic == topic || !strcmp(r->topics[i].topic, topic))
-      return &r->topics[i];
+      return r->last_topic = &r->topics[i];
   return NULL;
 }
 
@@ -296,140 +224,10 @@ static void on_partition(void *opaque, const char *topic, int32_t partition,
     r->oom = 1;
 }
 
-/* ---- one message: parsed, hashed and checked against its schema ---- */
-
-/* What a worker makes of one message; the strings are one allocation
- * (strs), handed over to the audit_event. */
-struct parsed {
-  int status; /* 0 an event, 1 empty, 2 not an event (why) */
-  int schema_rc;
-  char *strs;
-  const char *id, *subject, *type, *time, *correlationid, *prevhash, *hash,
-      *content_hash;
-  long long time_ms;
-  json_t *data;
-  char *why; /* malloc'd: the parse error or the schema's reason */
-};
-
-static void parsed_clear(struct parsed *p) {
-  free(p->strs);
-  json_decref(p->data);
-  free(p->why);
-  memset(p, 0, sizeof *p);
-}
-
-static const char hexd[] = "0123456789abcdef";
-
-/* SHA-256 of the canonical bytes, in hex (sp_sha256_hex without a
- * printf per byte). */
-static EVP_MD *sha256; /* fetched once: EVP_sha256() fetches per call */
-
-/* The canonical bytes are those of sp_event_canonical: the event without
- * "hash", compact, keys sorted; made from the instance (the same
- * attributes and data) rather than from a new object. */
-static int content_hash(struct instance *in, char out[SP_EVENT_HASH_HEX + 1]) {
-  if (json_object_del(in->obj, "hash"))
-    return -1;
-  char *canon = json_dumps(in->obj, JSON_COMPACT | JSON_SORT_KEYS);
-  if (json_object_set(in->obj, "hash", in->attr[A_HASH])) {
-    free(canon);
-    return -1;
-  }
-  if (!canon)
-    return -1;
-  unsigned char md[32];
-  unsigned int mdlen = 0;
-  int ok = EVP_Digest(canon, strlen(canon), md, &mdlen,
-                      sha256 ? sha256 : EVP_sha256(), NULL);
-  free(canon);
-  if (!ok || mdlen != 32)
-    return -1;
-  for (int i = 0; i < 32; i++) {
-    out[2 * i] = hexd[md[i] >> 4];
-    out[2 * i + 1] = hexd[md[i] & 15];
-  }
-  out[SP_EVENT_HASH_HEX] = '\0';
-  return 0;
-}
-
-/* -1 when out of memory, else 0 with p filled. inst: the caller's own. */
-static int parse_one(const sp_jschema_set *schemas, struct instance *inst,
-                     const void *payload, size_t len, struct parsed *p) {
-  memset(p, 0, sizeof *p);
-  if (!payload || !len) {
-    p->status = 1;
-    return 0;
-  }
-  sp_event ev;
-  char err[400];
-  if (sp_event_parse(payload, len, &ev, err, sizeof err)) {
-    p->status = 2;
-    p->why = strdup(err);
-    return p->why ? 0 : -1;
-  }
-  if (instance_set(inst, &ev)) {
-    json_object_del(inst->obj, "data");
-    sp_event_clear(&ev);
-    return -1;
-  }
-  if (schemas)
-    p->schema_rc =
-        sp_jschema_validate(schemas, ev.type, inst->obj, err, sizeof err);
-  char content[SP_EVENT_HASH_HEX + 1] = "";
-  int hrc = content_hash(inst, content);
-  /* The instance must not keep the event's data alive. */
-  json_object_del(inst->obj, "data");
-  if (hrc || (p->schema_rc > 0 && !(p->why = strdup(err)))) {
-    sp_event_clear(&ev);
-    return -1;
-  }
-  json_t *data = json_object();
-  for (size_t i = 0; data && i < sizeof kept_fields / sizeof *kept_fields;
-       i++) {
-    json_t *v = json_object_get(ev.data, kept_fields[i]);
-    if (v && (json_is_string(v) || json_is_integer(v)) &&
-        json_object_set(data, kept_fields[i], v)) {
-      json_decref(data);
-      data = NULL;
-    }
-  }
-  /* batch.provisioned's failures: the SIMs that stay out of the HLR. */
-  json_t *fl = json_object_get(ev.data, "failures");
-  if (data && json_is_array(fl) && json_object_set(data, "failures", fl)) {
-    json_decref(data);
-    data = NULL;
-  }
-  p->data = data;
-  const char *src[8] = {ev.id,   ev.subject,       ev.type,
-                        ev.time, ev.correlationid, ev.prevhash,
-                        ev.hash, content};
-  size_t l[8], total = 0;
-  for (int i = 0; i < 8; i++)
-    total += (l[i] = strlen(src[i])) + 1;
-  p->strs = malloc(total);
-  if (!p->strs || !data) {
-    sp_event_clear(&ev);
-    return -1;
-  }
-  const char **dst[8] = {&p->id,   &p->subject,       &p->type,
-                         &p->time, &p->correlationid, &p->prevhash,
-                         &p->hash, &p->content_hash};
-  char *q = p->strs;
-  for (int i = 0; i < 8; i++) {
-    memcpy(q, src[i], l[i] + 1);
-    *dst[i] = q;
-    q += l[i] + 1;
-  }
-  if (sp_flow_parse_time(p->time, &p->time_ms))
-    p->time_ms = -1;
-  sp_event_clear(&ev);
-  return 0;
-}
-
 /* Adds a parsed message to the replay, in reading order; takes p's
  * allocations. Non-zero when out of memory. */
 static int merge_one(struct replay *r, const char *topic, int32_t partition,
-                     int64_t offset, struct parsed *p) {
+                     int64_t offset, audit_parsed *p) {
   struct topic_count *tc = topic_of(r, topic);
   r->messages++;
   if (tc)
@@ -441,7 +239,7 @@ static int merge_one(struct replay *r, const char *topic, int32_t partition,
         audit_findings_add(&r->early, AUDIT_MALFORMED, NULL, NULL, AUDIT_NONE,
                            topic, partition, offset, "not an event: %s",
                            p->status == 1 ? "the message is empty" : p->why);
-    parsed_clear(p);
+    audit_parsed_clear(p);
     return rc;
   }
   if (tc)
@@ -450,7 +248,7 @@ static int merge_one(struct replay *r, const char *topic, int32_t partition,
     size_t cap = r->cap ? r->cap * 2 : 1024;
     audit_event *v = realloc(r->evs, cap * sizeof *v);
     if (!v) {
-      parsed_clear(p);
+      audit_parsed_clear(p);
       return -1;
     }
     r->evs = v;
@@ -499,7 +297,7 @@ struct chunk {
   size_t off[CHUNK], len[CHUNK];
   char *buf;
   size_t bufcap, buflen;
-  struct parsed out[CHUNK];
+  audit_parsed out[CHUNK];
 };
 
 struct pipeline {
@@ -512,8 +310,7 @@ struct pipeline {
   int stop;
   int nworkers;
   pthread_t tid[MAX_WORKERS];
-  struct instance inst[MAX_WORKERS];
-  const sp_jschema_set *schemas;
+  audit_checker *checker[MAX_WORKERS];
   struct replay *r;
 };
 
@@ -541,8 +338,8 @@ static void *worker(void *arg) {
     c->state = 3;
     pthread_mutex_unlock(&pl->mu);
     for (int i = 0; i < c->n; i++)
-      if (parse_one(pl->schemas, &pl->inst[wa->k], c->buf + c->off[i],
-                    c->len[i], &c->out[i])) {
+      if (audit_message_check(pl->checker[wa->k], c->buf + c->off[i],
+                              c->len[i], &c->out[i])) {
         c->oom = 1;
         for (int j = i + 1; j < c->n; j++)
           memset(&c->out[j], 0, sizeof c->out[j]);
@@ -575,7 +372,7 @@ static int merge_oldest(struct pipeline *pl, int wait) {
     if (!rc && merge_one(pl->r, c->topic[i], c->partition[i], c->offset[i],
                          &c->out[i]))
       rc = -1;
-    parsed_clear(&c->out[i]);
+    audit_parsed_clear(&c->out[i]);
   }
   pthread_mutex_lock(&pl->mu);
   c->state = 0;
@@ -605,10 +402,10 @@ static int on_message(void *opaque, const char *topic, int32_t partition,
                       int64_t offset, const void *payload, size_t len) {
   struct replay *r = opaque;
   if (!r->pl) {
-    struct parsed p;
-    if (parse_one(r->schemas, &r->inst, payload, len, &p) ||
+    audit_parsed p;
+    if (audit_message_check(r->checker, payload, len, &p) ||
         merge_one(r, topic, partition, offset, &p)) {
-      parsed_clear(&p);
+      audit_parsed_clear(&p);
       r->oom = 1;
       return 1;
     }
@@ -662,17 +459,14 @@ static int pipeline_start(struct pipeline *pl, struct replay *r, long workers) {
   pthread_mutex_init(&pl->mu, NULL);
   pthread_cond_init(&pl->work, NULL);
   pthread_cond_init(&pl->done, NULL);
-  pl->schemas = r->schemas;
   pl->r = r;
   json_object_seed(0);
   for (int k = 0; k < n; k++) {
-    if (instance_init(&pl->inst[k])) {
-      instance_free(&pl->inst[k]);
+    if (!(pl->checker[k] = audit_checker_new(r->schemas)))
       return -1;
-    }
     worker_args[k] = (struct worker_arg){pl, k};
     if (pthread_create(&pl->tid[k], NULL, worker, &worker_args[k])) {
-      instance_free(&pl->inst[k]);
+      audit_checker_free(pl->checker[k]);
       break;
     }
     pl->nworkers++;
@@ -701,11 +495,11 @@ static int pipeline_finish(struct pipeline *pl) {
   pthread_mutex_unlock(&pl->mu);
   for (int k = 0; k < pl->nworkers; k++) {
     pthread_join(pl->tid[k], NULL);
-    instance_free(&pl->inst[k]);
+    audit_checker_free(pl->checker[k]);
   }
   for (int i = 0; i < QUEUE; i++) {
     for (int j = 0; j < pl->ring[i].n; j++)
-      parsed_clear(&pl->ring[i].out[j]);
+      audit_parsed_clear(&pl->ring[i].out[j]);
     free(pl->ring[i].buf);
   }
   pthread_mutex_destroy(&pl->mu);
@@ -717,7 +511,7 @@ static int pipeline_finish(struct pipeline *pl) {
 }
 
 static void replay_free(struct replay *r) {
-  instance_free(&r->inst);
+  audit_checker_free(r->checker);
   for (size_t i = 0; i < r->n; i++) {
     audit_event *e = &r->evs[i];
     free((void *)e->id); /* all its strings: one allocation */
@@ -947,7 +741,7 @@ static int replay_run(int argc, char **argv) {
 
   struct replay r = {0};
   r.schemas = schemas;
-  if (instance_init(&r.inst)) {
+  if (!(r.checker = audit_checker_new(schemas))) {
     sp_error("audit replay failed", "error", "out of memory");
     replay_free(&r);
     sp_jschema_free(schemas);
@@ -1280,13 +1074,6 @@ done:
   return rc;
 }
 
-static int replay(int argc, char **argv) {
-  sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-  int rc = replay_run(argc, argv);
-  EVP_MD_free(sha256);
-  sha256 = NULL;
-  return rc;
-}
 
 int sp_cmd_audit(int argc, char **argv) {
   if (argc < 2) {
@@ -1298,7 +1085,7 @@ int sp_cmd_audit(int argc, char **argv) {
     return SP_EXIT_OK;
   }
   if (!strcmp(argv[1], "replay"))
-    return replay(argc - 1, argv + 1);
+    return replay_run(argc - 1, argv + 1);
   fprintf(stderr, "simpkictl audit: unknown subcommand \"%s\"\n\n", argv[1]);
   usage_audit(stderr);
   return SP_EXIT_USAGE;

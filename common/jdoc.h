@@ -1,0 +1,100 @@
+/* jdoc.h - a read-only JSON tree in two flat arrays, for the hot paths that
+ * read every event (the audit replay) where jansson's allocation per value
+ * and hash table per object cost more than the rest of the work.
+ *
+ * sp_jdoc_parse reads a strict subset of JSON: what jansson writes with
+ * JSON_COMPACT (no whitespace), integers that fit a long long, no reals,
+ * strings of printable ASCII, valid UTF-8 and the escapes \" \\ \/ \b \f
+ * \n \r \t and \uXXXX (no NUL, no surrogates), no duplicate keys, nesting
+ * at most SP_JDOC_MAX_DEPTH. Anything else, valid JSON or not, is "outside
+ * the subset" (1), and the caller reads it with jansson instead, whose
+ * verdict is the one that counts. So within the subset a document means
+ * exactly what jansson makes of it; tests/unit/test_jdoc.c checks that.
+ *
+ * sp_jdoc_canonical writes the canonical form jansson writes with
+ * JSON_COMPACT | JSON_SORT_KEYS, the form an event's hash covers. */
+#ifndef SIMPKI_JDOC_H
+#define SIMPKI_JDOC_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SP_JDOC_MAX_DEPTH 64
+
+typedef enum sp_jv_type {
+  SP_JV_NULL,
+  SP_JV_FALSE,
+  SP_JV_TRUE,
+  SP_JV_INT,
+  SP_JV_REAL, /* only from sp_jdoc_from_json */
+  SP_JV_STR,
+  SP_JV_ARR,
+  SP_JV_OBJ,
+} sp_jv_type;
+
+/* One value. Keys and strings are decoded, NUL-terminated, in the
+ * document's text (sp_jv_key, sp_jv_str); a string's length counts bytes
+ * and may include a NUL only when it came from jansson. */
+typedef struct sp_jv {
+  sp_jv_type type;
+  uint32_t key, klen; /* as an object's member: its key */
+  uint32_t str, slen; /* SP_JV_STR */
+  int32_t first;      /* SP_JV_ARR, SP_JV_OBJ: first child, -1 none */
+  int32_t next;       /* next sibling, -1 none */
+  uint32_t count;     /* children */
+  long long i;        /* SP_JV_INT */
+  double d;           /* SP_JV_REAL */
+} sp_jv;
+
+typedef struct sp_jdoc {
+  sp_jv *v; /* v[0] is the root */
+  size_t n, cap;
+  char *text;
+  size_t tlen, tcap;
+} sp_jdoc;
+
+void sp_jdoc_init(sp_jdoc *d);
+void sp_jdoc_free(sp_jdoc *d);
+
+/* Replaces d's content with buf's tree. 0 read; 1 outside the subset (d
+ * holds nothing useful); -1 out of memory. */
+int sp_jdoc_parse(sp_jdoc *d, const char *buf, size_t len);
+
+/* Replaces d's content with a copy of j's tree (any JSON, reals too).
+ * 0, or -1 out of memory or nested beyond SP_JDOC_MAX_DEPTH * 32. */
+int sp_jdoc_from_json(sp_jdoc *d, const json_t *j);
+
+static inline const sp_jv *sp_jdoc_root(const sp_jdoc *d) {
+  return d->n ? &d->v[0] : NULL;
+}
+static inline const char *sp_jv_key(const sp_jdoc *d, const sp_jv *v) {
+  return d->text + v->key;
+}
+static inline const char *sp_jv_str(const sp_jdoc *d, const sp_jv *v) {
+  return d->text + v->str;
+}
+static inline const sp_jv *sp_jv_first(const sp_jdoc *d, const sp_jv *v) {
+  return v->first >= 0 ? &d->v[v->first] : NULL;
+}
+static inline const sp_jv *sp_jv_next(const sp_jdoc *d, const sp_jv *v) {
+  return v->next >= 0 ? &d->v[v->next] : NULL;
+}
+
+/* The member named key of object o (NULL when o is no object or has no
+ * such member). A linear scan: our objects have tens of members. */
+const sp_jv *sp_jv_get(const sp_jdoc *d, const sp_jv *o, const char *key);
+
+/* Writes v in canonical form (compact, keys sorted bytewise, strings
+ * escaped as jansson escapes them) to out, in pieces. When v is an object,
+ * its member named skip (if any) is left out: an event without "hash".
+ * 0, or -1 when v holds a real (not in the subset) or out of memory. */
+typedef void (*sp_jdoc_out)(void *ctx, const void *bytes, size_t n);
+int sp_jdoc_canonical(const sp_jdoc *d, const sp_jv *v, const char *skip,
+                      sp_jdoc_out out, void *ctx);
+
+/* A new jansson value equal to v (for the slow paths that want one).
+ * NULL when out of memory. */
+json_t *sp_jv_to_json(const sp_jdoc *d, const sp_jv *v);
+
+#endif

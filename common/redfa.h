@@ -1,0 +1,29 @@
+/* redfa.h - a deterministic automaton for the POSIX extended regexes that
+ * jschema writes from schema patterns, so that checking a string costs one
+ * table step per byte instead of a regexec call.
+ *
+ * The input is the ERE jschema's translator emits, nothing wider: escaped
+ * literals (\c), bracket sets that list their members one by one (no
+ * ranges, no negation, ']' first), groups, |, the quantifiers * + ? {n}
+ * {n,} {n,m}, and the anchors ^ and $ (the string's ends: no REG_NEWLINE).
+ * Matching is regexec's with REG_NOSUB: 1 when some substring matches.
+ * tests/unit/test_redfa.c compares the two on every schema pattern.
+ *
+ * Compiling gives up (NULL) when the automaton would be large; the caller
+ * then keeps using regexec. A compiled automaton is read-only: threads may
+ * match with it at once. */
+#ifndef SIMPKI_REDFA_H
+#define SIMPKI_REDFA_H
+
+#include <stddef.h>
+
+typedef struct sp_redfa sp_redfa;
+
+/* NULL when ere is outside the form above, too large, or out of memory. */
+sp_redfa *sp_redfa_compile(const char *ere);
+void sp_redfa_free(sp_redfa *d);
+
+/* 1 when some substring of s (n bytes, NULs included) matches, else 0. */
+int sp_redfa_match(const sp_redfa *d, const char *s, size_t n);
+
+#endif

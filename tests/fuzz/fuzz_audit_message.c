@@ -1,0 +1,91 @@
+/* fuzz_audit_message - a message as an audit replay reads it from a topic:
+ * audit_message_check's fast path (common/jdoc, jschema on a jdoc tree,
+ * redfa patterns) against its jansson path on the same bytes.
+ *
+ * Invariants: both paths give the same verdict, hash, schema finding and
+ * words, attributes and kept data; what jdoc reads jansson reads to the
+ * same value, and jdoc's canonical form is jansson's sorted compact dump. */
+#include "../../tools/simpkictl/audit_message.c"
+
+#include "fuzz.h"
+
+static sp_jschema_set *schemas;
+static audit_checker *fast, *slow;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+  (void)argc, (void)argv;
+  char err[512];
+  schemas = sp_jschema_load_dir(SIMPKI_SOURCE_DIR "/schemas", err, sizeof err);
+  if (!schemas) {
+    fprintf(stderr, "fuzz_audit_message: %s\n", err);
+    abort();
+  }
+  fast = audit_checker_new(schemas);
+  slow = audit_checker_new(schemas);
+  if (!fast || !slow)
+    abort();
+  audit_checker_fast(slow, 0);
+  return 0;
+}
+
+static int same_str(const char *a, const char *b) {
+  return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static void grow(void *ctx, const void *bytes, size_t n) {
+  char **s = ctx;
+  size_t have = strlen(*s);
+  char *t = realloc(*s, have + n + 1);
+  if (!t)
+    abort();
+  memcpy(t + have, bytes, n);
+  t[have + n] = '\0';
+  *s = t;
+}
+
+static void jdoc_agrees(const uint8_t *data, size_t size) {
+  sp_jdoc d;
+  sp_jdoc_init(&d);
+  int rc = sp_jdoc_parse(&d, (const char *)data, size);
+  FZ_CHECK(rc == 0 || rc == 1, "jdoc out of memory");
+  if (rc == 0) {
+    json_t *j = json_loadb((const char *)data, size,
+                           JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+    FZ_CHECK(j != NULL, "jdoc read what jansson refuses");
+    json_t *mine = sp_jv_to_json(&d, sp_jdoc_root(&d));
+    FZ_CHECK(json_equal(mine, j), "jdoc read another value");
+    char *want = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    char *got = calloc(1, 1);
+    FZ_CHECK(want && got, "out of memory");
+    FZ_CHECK(sp_jdoc_canonical(&d, sp_jdoc_root(&d), NULL, grow, &got) == 0,
+             "no canonical form");
+    FZ_CHECK(!strcmp(got, want), "canonical form differs from jansson's");
+    free(got);
+    free(want);
+    json_decref(mine);
+    json_decref(j);
+  }
+  sp_jdoc_free(&d);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  jdoc_agrees(data, size);
+  audit_parsed a, b;
+  FZ_CHECK(audit_message_check(fast, data, size, &a) == 0, "fast: no memory");
+  FZ_CHECK(audit_message_check(slow, data, size, &b) == 0, "slow: no memory");
+  FZ_CHECK(a.status == b.status, "verdicts differ");
+  FZ_CHECK(a.schema_rc == b.schema_rc, "schema verdicts differ");
+  FZ_CHECK(same_str(a.why, b.why), "reasons differ");
+  FZ_CHECK(same_str(a.id, b.id) && same_str(a.subject, b.subject) &&
+               same_str(a.type, b.type) && same_str(a.time, b.time) &&
+               same_str(a.correlationid, b.correlationid) &&
+               same_str(a.prevhash, b.prevhash) && same_str(a.hash, b.hash),
+           "attributes differ");
+  FZ_CHECK(same_str(a.content_hash, b.content_hash), "content hashes differ");
+  FZ_CHECK(a.time_ms == b.time_ms, "times differ");
+  FZ_CHECK((!a.data && !b.data) || json_equal(a.data, b.data),
+           "kept data differs");
+  audit_parsed_clear(&a);
+  audit_parsed_clear(&b);
+  return 0;
+}

@@ -1,0 +1,225 @@
+/* Unit tests for audit_message.c: the fast path (common/jdoc, no jansson)
+ * and the jansson path give the same result for every message: the same
+ * verdict, hash, schema finding with its words, attributes and kept data.
+ * Over real-shaped events, the fixtures, and every one-byte mutation. */
+#include "../../tools/simpkictl/audit_message.c"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static sp_jschema_set *schemas;
+static audit_checker *fast, *slow;
+static long n_fast_events, n_events, n_not_events, n_invalid, n_altered;
+
+static int str_eq(const char *a, const char *b) {
+  return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* The same message both ways; the results must be the same. */
+static void both(const char *msg, size_t len) {
+  audit_parsed a, b;
+  ck_assert_int_eq(audit_message_check(fast, msg, len, &a), 0);
+  ck_assert_int_eq(audit_message_check(slow, msg, len, &b), 0);
+  ck_assert_msg(a.status == b.status, "status %d vs %d: %.*s", a.status,
+                b.status, (int)len, msg);
+  ck_assert_msg(a.schema_rc == b.schema_rc, "schema %d vs %d: %.*s",
+                a.schema_rc, b.schema_rc, (int)len, msg);
+  ck_assert_msg(str_eq(a.why, b.why), "why \"%s\" vs \"%s\"", a.why, b.why);
+  const char *const *fa[] = {&a.id,   &a.subject,       &a.type,
+                             &a.time, &a.correlationid, &a.prevhash,
+                             &a.hash, &a.content_hash};
+  const char *const *fb[] = {&b.id,   &b.subject,       &b.type,
+                             &b.time, &b.correlationid, &b.prevhash,
+                             &b.hash, &b.content_hash};
+  for (size_t i = 0; i < sizeof fa / sizeof *fa; i++)
+    ck_assert_msg(str_eq(*fa[i], *fb[i]), "attribute %zu: %s vs %s: %.*s", i,
+                  *fa[i], *fb[i], (int)len, msg);
+  ck_assert(a.time_ms == b.time_ms);
+  ck_assert_msg((!a.data && !b.data) || json_equal(a.data, b.data),
+                "kept data differs: %.*s", (int)len, msg);
+  if (a.status == 0) {
+    n_events++;
+    n_invalid += a.schema_rc != 0;
+    n_altered += strcmp(a.hash, a.content_hash) != 0;
+    /* Did the fast path take it? Same input through jdoc alone. */
+    sp_jdoc d;
+    sp_jdoc_init(&d);
+    n_fast_events += sp_jdoc_parse(&d, msg, len) == 0;
+    sp_jdoc_free(&d);
+  } else {
+    n_not_events++;
+  }
+  audit_parsed_clear(&a);
+  audit_parsed_clear(&b);
+}
+
+static char *sealed(const char *type, const char *subject, json_t *data,
+                    size_t *len) {
+  sp_event ev;
+  char err[256];
+  ck_assert_int_eq(sp_event_init(&ev, "/simpki/inventory", type, subject, NULL,
+                                 "ORD-2026-000001", data, err, sizeof err),
+                   0);
+  ck_assert_int_eq(sp_event_seal(&ev, SP_EVENT_GENESIS), 0);
+  char *s = sp_event_serialize(&ev, len);
+  sp_event_clear(&ev);
+  return s;
+}
+
+/* Events of real types (valid), one with a Vietnamese text, one of a type
+ * without schema, one whose data breaks its schema. */
+static char *sample(int k, size_t *len) {
+  const char *ic = "8984017710000000001";
+  switch (k) {
+  case 0:
+    return sealed("sim.connected", "sim/8984017710000000001",
+                  json_pack("{s:s,s:s,s:s,s:s,s:b,s:s}", "iccid", ic, "msisdn",
+                            "84901234567", "ctkv", "CTKV1", "shop", "HNI-001",
+                            "swap", 0, "package", "MF-70"),
+                  len);
+  case 1:
+    return sealed("sim.sold", "sim/8984017710000000001",
+                  json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:s}", "iccid", ic,
+                            "ctkv", "CTKV1", "shop", "HNI-001",
+                            "invoice_series", "C26TMF", "invoice_number", 7,
+                            "total", 125000, "msisdn", "84901234567"),
+                  len);
+  case 2:
+    return sealed("sim.returned", "sim/8984017710000000001",
+                  json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "iccid", ic, "from",
+                            "delivered", "reason",
+                            "kh\xc3\xa1\x63h tr\xe1\xba\xa3 l\xe1\xba\xa1i "
+                            "\"SIM\" \\ /",
+                            "by", "shop-hni-001", "ctkv", "CTKV1", "shop",
+                            "HNI-001"),
+                  len);
+  case 3:
+    return sealed("no.such_type", "x/1", json_pack("{s:i}", "n", 1), len);
+  default:
+    return sealed("sim.delivered", "sim/8984017710000000001",
+                  json_pack("{s:s,s:s,s:i,s:i,s:[i]}", "iccid", ic, "shop",
+                            "hni-001", "amount_paid", -5, "debt", 0,
+                            "failures", 1),
+                  len);
+  }
+}
+
+static void setup(void) {
+  const char *src = getenv("SIMPKI_SOURCE_DIR");
+  char dir[1024], err[512];
+  snprintf(dir, sizeof dir, "%s/schemas", src ? src : ".");
+  schemas = sp_jschema_load_dir(dir, err, sizeof err);
+  ck_assert_msg(schemas != NULL, "%s", err);
+  fast = audit_checker_new(schemas);
+  slow = audit_checker_new(schemas);
+  ck_assert(fast && slow);
+  audit_checker_fast(slow, 0);
+  n_fast_events = n_events = n_not_events = n_invalid = n_altered = 0;
+}
+
+static void teardown(void) {
+  audit_checker_free(fast);
+  audit_checker_free(slow);
+  sp_jschema_free(schemas);
+}
+
+START_TEST(samples_and_fixtures) {
+  for (int k = 0; k < 5; k++) {
+    size_t len;
+    char *s = sample(k, &len);
+    both(s, len);
+    free(s);
+  }
+  ck_assert_int_eq(n_events, 5);
+  ck_assert_int_eq(n_fast_events, 5);
+  ck_assert_int_eq(n_invalid, 2); /* the unknown type, the broken data */
+  const char *src = getenv("SIMPKI_SOURCE_DIR");
+  char path[1024];
+  snprintf(path, sizeof path, "%s/tests/fixtures/events/good.jsonl",
+           src ? src : ".");
+  FILE *f = fopen(path, "r");
+  ck_assert_ptr_nonnull(f);
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  while ((n = getline(&line, &cap, f)) > 0)
+    both(line, (size_t)n - (line[n - 1] == '\n'));
+  free(line);
+  fclose(f);
+  ck_assert_int_eq(n_events, 13);
+  /* Empty messages and other shapes of the same event. */
+  both("", 0);
+  both(NULL, 0);
+  size_t len;
+  char *s = sample(0, &len);
+  json_t *j = json_loadb(s, len, 0, NULL);
+  const size_t flags[] = {JSON_INDENT(1), JSON_SORT_KEYS | JSON_COMPACT,
+                          JSON_ENSURE_ASCII | JSON_COMPACT,
+                          JSON_ESCAPE_SLASH | JSON_COMPACT};
+  for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
+    char *t = json_dumps(j, flags[i]);
+    both(t, strlen(t));
+    free(t);
+  }
+  json_object_set_new(json_object_get(j, "data"), "total", json_real(1.0));
+  char *t = json_dumps(j, JSON_COMPACT);
+  both(t, strlen(t)); /* a real: the jansson path only */
+  free(t);
+  json_decref(j);
+  free(s);
+}
+END_TEST
+
+/* Every byte of each sample replaced, dropped and doubled. */
+START_TEST(every_one_byte_mutation) {
+  const char repl[] = "{}[]\",:\\u0aA-9. \x01\xc3\xa9";
+  unsigned seed = 99;
+  for (int k = 0; k < 5; k++) {
+    size_t len;
+    char *s = sample(k, &len);
+    char *m = malloc(len + 2);
+    for (size_t at = 0; at < len; at++)
+      for (int op = 0; op < 3; op++) {
+        size_t n = len;
+        if (op == 0) {
+          memcpy(m, s, len);
+          seed = seed * 1103515245u + 12345u;
+          m[at] = repl[(seed >> 16) % (sizeof repl - 1)];
+        } else if (op == 1) {
+          memcpy(m, s, at);
+          memcpy(m + at, s + at + 1, len - at - 1);
+          n = len - 1;
+        } else {
+          memcpy(m, s, at + 1);
+          memcpy(m + at + 1, s + at, len - at);
+          n = len + 1;
+        }
+        both(m, n);
+      }
+    free(m);
+    free(s);
+  }
+  /* Not blind: the fast path took most events; every outcome occurred. */
+  ck_assert_int_gt(n_fast_events, n_events / 2);
+  ck_assert_int_gt(n_not_events, 500);
+  ck_assert_int_gt(n_invalid, 300);
+  ck_assert_int_gt(n_altered, 300);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("audit_message");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 120);
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, samples_and_fixtures);
+  tcase_add_test(tc, every_one_byte_mutation);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,228 @@
+/* Unit tests for common/jdoc: what it reads it reads as jansson does, what
+ * it refuses jansson decides, and its canonical form is jansson's
+ * JSON_COMPACT | JSON_SORT_KEYS byte for byte. Hand-picked cases, then the
+ * same claims over many mutations of real events. */
+#include <check.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "jdoc.h"
+
+typedef struct {
+  char *p;
+  size_t n, cap;
+} buf;
+
+static void collect(void *ctx, const void *bytes, size_t n) {
+  buf *b = ctx;
+  if (b->n + n + 1 > b->cap) {
+    b->cap = (b->n + n + 1) * 2;
+    b->p = realloc(b->p, b->cap);
+    ck_assert_ptr_nonnull(b->p);
+  }
+  memcpy(b->p + b->n, bytes, n);
+  b->n += n;
+  b->p[b->n] = '\0';
+}
+
+/* The canonical form of d's root, leaving out skip; NULL when refused. */
+static char *canonical(const sp_jdoc *d, const char *skip) {
+  buf b = {0};
+  collect(&b, "", 0);
+  if (sp_jdoc_canonical(d, sp_jdoc_root(d), skip, collect, &b)) {
+    free(b.p);
+    return NULL;
+  }
+  return b.p;
+}
+
+/* The claim for one input: refused (1), or read as jansson reads it. */
+static int agrees(const char *in, size_t len) {
+  sp_jdoc d;
+  sp_jdoc_init(&d);
+  int rc = sp_jdoc_parse(&d, in, len);
+  ck_assert_int_ge(rc, 0);
+  if (rc == 1) {
+    ck_assert_uint_eq(d.n, 0);
+    sp_jdoc_free(&d);
+    return 1;
+  }
+  json_error_t je;
+  json_t *j = json_loadb(in, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+  ck_assert_msg(j != NULL, "jdoc read what jansson refuses: %.*s (%s)",
+                (int)len, in, je.text);
+  json_t *mine = sp_jv_to_json(&d, sp_jdoc_root(&d));
+  ck_assert_msg(json_equal(mine, j), "different values for %.*s", (int)len,
+                in);
+  char *want = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+  char *got = canonical(&d, NULL);
+  ck_assert_ptr_nonnull(got);
+  ck_assert_str_eq(got, want);
+  free(got);
+  free(want);
+  if (json_is_object(j) && json_object_get(j, "hash")) {
+    json_object_del(j, "hash");
+    want = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    got = canonical(&d, "hash");
+    ck_assert_str_eq(got, want);
+    free(got);
+    free(want);
+  }
+  json_decref(mine);
+  json_decref(j);
+  sp_jdoc_free(&d);
+  return 0;
+}
+
+static int agrees_s(const char *in) { return agrees(in, strlen(in)); }
+
+START_TEST(reads_the_subset) {
+  ck_assert_int_eq(agrees_s("{}"), 0);
+  ck_assert_int_eq(agrees_s("[]"), 0);
+  ck_assert_int_eq(agrees_s("{\"b\":1,\"a\":[true,false,null,\"x\"]}"), 0);
+  ck_assert_int_eq(agrees_s("{\"z\":{\"y\":{\"x\":-42}},\"a\":\"\"}"), 0);
+  ck_assert_int_eq(agrees_s("-0"), 0); /* jansson: the integer 0 */
+  ck_assert_int_eq(agrees_s("9223372036854775807"), 0);
+  ck_assert_int_eq(agrees_s("-9223372036854775808"), 0);
+  /* Escapes decode; the canonical form escapes as jansson does. */
+  ck_assert_int_eq(agrees_s("\"a\\/b\\u00e9\\u20ac\\t\\n\\\"\\\\\""), 0);
+  ck_assert_int_eq(agrees_s("\"\\u0001\\u001f\\u007f\\b\\f\\r\""), 0);
+  ck_assert_int_eq(agrees_s("\"Nguy\xe1\xbb\x85n V\xc4\x83n \xf0\x9f\x98\x80\""), 0);
+  /* Keys sort bytewise, shorter first, also past ASCII. */
+  ck_assert_int_eq(
+      agrees_s("{\"ab\":1,\"a\":2,\"\xc3\xa9\":3,\"B\":4,\"\":5,\"a\\u0000\":6}"),
+      1); /* \u0000: left to jansson */
+  ck_assert_int_eq(agrees_s("{\"ab\":1,\"a\":2,\"\xc3\xa9\":3,\"B\":4,\"\":5}"),
+                   0);
+}
+END_TEST
+
+START_TEST(refuses_the_rest) {
+  const char *outside[] = {
+      "{ }",          "{\"a\": 1}",     "[1, 2]",      " {}",        "{}\n",
+      "1.5",          "1e3",            "-1E2",        "01",         "-",
+      "9223372036854775808", "-9223372036854775809",
+      "{\"a\":1,\"a\":2}",                 /* duplicate key */
+      "\"\\u0000\"",  "\"\\ud83d\\ude00\"", /* NUL, a surrogate pair */
+      "\"\\x\"",      "\"\\u12\"",      "\"a\x01\"",   "\"\xc0\x80\"",
+      "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"\xe2\x82\"", "\"abc",
+      "{\"a\"}",      "{\"a\":}",       "[1,]",        "{,}",        "tru",
+      "nul",          "{\"a\":1}x",     "",            "\xff",
+  };
+  for (size_t i = 0; i < sizeof outside / sizeof *outside; i++)
+    ck_assert_msg(agrees_s(outside[i]) == 1, "read: %s", outside[i]);
+  /* Nesting: SP_JDOC_MAX_DEPTH levels read, one more refused. */
+  char deep[2 * SP_JDOC_MAX_DEPTH + 3];
+  for (int extra = 0; extra <= 1; extra++) {
+    int n = SP_JDOC_MAX_DEPTH + extra;
+    memset(deep, '[', (size_t)n);
+    memset(deep + n, ']', (size_t)n);
+    deep[2 * n] = '\0';
+    ck_assert_int_eq(agrees_s(deep), extra);
+  }
+}
+END_TEST
+
+START_TEST(from_jansson_and_back) {
+  json_t *j = json_loads(
+      "{\"r\":1.25,\"i\":-3,\"s\":\"x\\u0000y\",\"a\":[{},[],null,true]}",
+      JSON_ALLOW_NUL, NULL);
+  ck_assert_ptr_nonnull(j);
+  sp_jdoc d;
+  sp_jdoc_init(&d);
+  ck_assert_int_eq(sp_jdoc_from_json(&d, j), 0);
+  const sp_jv *r = sp_jdoc_root(&d);
+  ck_assert_int_eq(sp_jv_get(&d, r, "r")->type, SP_JV_REAL);
+  ck_assert_int_eq(sp_jv_get(&d, r, "s")->slen, 3);
+  ck_assert_ptr_null(sp_jv_get(&d, r, "missing"));
+  json_t *back = sp_jv_to_json(&d, r);
+  ck_assert(json_equal(back, j));
+  /* A real has no canonical form here: the caller uses jansson. */
+  ck_assert_ptr_null(canonical(&d, NULL));
+  json_decref(back);
+  json_decref(j);
+  sp_jdoc_free(&d);
+}
+END_TEST
+
+/* A sealed event of each shape the producers make. */
+static char *event_text(int k, size_t *len) {
+  json_t *data = json_pack(
+      "{s:s,s:i,s:s,s:[{s:s,s:s}],s:{s:b,s:n},s:s}", "iccid",
+      "8984017710000000001", "sims", 1000 + k, "name",
+      k % 2 ? "Tr\xe1\xba\xa7n Th\xe1\xbb\x8b B" : "a/b \"q\" \\ \t",
+      "failures", "iccid", "8984017710000000002", "error", "timeout", "meta",
+      "swap", k % 3 == 0, "note", "ctkv", "CTKV1");
+  sp_event ev;
+  char err[256];
+  ck_assert_int_eq(sp_event_init(&ev, "/simpki/inventory", "sim.connected",
+                                 "sim/8984017710000000001", NULL,
+                                 "ORD-2026-000001", data, err, sizeof err),
+                   0);
+  ck_assert_int_eq(sp_event_seal(&ev, SP_EVENT_GENESIS), 0);
+  char *s = sp_event_serialize(&ev, len);
+  sp_event_clear(&ev);
+  return s;
+}
+
+/* Every byte of real events changed, dropped, doubled: each result is
+ * read as jansson reads it, or refused. */
+START_TEST(mutations_of_events) {
+  unsigned seed = 7;
+  long read = 0, refused = 0;
+  const char repl[] = "{}[]\",:\\u0aA-9. \x01\xc3\xa9";
+  for (int k = 0; k < 6; k++) {
+    size_t len;
+    char *ev = event_text(k, &len);
+    ck_assert_int_eq(agrees(ev, len), 0);
+    char *m = malloc(len + 2);
+    for (size_t at = 0; at < len; at++) {
+      for (int op = 0; op < 3; op++) {
+        size_t n;
+        if (op == 0) { /* replace */
+          memcpy(m, ev, len);
+          seed = seed * 1103515245u + 12345u;
+          m[at] = repl[(seed >> 16) % (sizeof repl - 1)];
+          n = len;
+        } else if (op == 1) { /* drop */
+          memcpy(m, ev, at);
+          memcpy(m + at, ev + at + 1, len - at - 1);
+          n = len - 1;
+        } else { /* double */
+          memcpy(m, ev, at + 1);
+          memcpy(m + at + 1, ev + at, len - at);
+          n = len + 1;
+        }
+        if (agrees(m, n))
+          refused++;
+        else
+          read++;
+      }
+    }
+    free(m);
+    free(ev);
+  }
+  /* Not blind: both outcomes happen often. */
+  ck_assert_int_gt(read, 1000);
+  ck_assert_int_gt(refused, 1000);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("jdoc");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, reads_the_subset);
+  tcase_add_test(tc, refuses_the_rest);
+  tcase_add_test(tc, from_jansson_and_back);
+  tcase_add_test(tc, mutations_of_events);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}

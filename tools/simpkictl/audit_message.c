@@ -1,0 +1,353 @@
+/* audit_message.c - one message of the audit replay (audit_message.h). */
+#include "audit_message.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "flow.h"
+#include "jdoc.h"
+
+/* Data fields the checks, the filters and the step counts use; the rest
+ * of an event's data is not kept. */
+static const char *const kept_fields[] = {
+    "order_id",    "bcycp_ref",  "batch_id",        "pilot_batch_id", "iccid",
+    "iccid_first", "iccid_last", "vendor_id",       "kind",           "sims",
+    "quantity",    "loaded",     "already_present", "failed",         "persons",
+    "ctkv",        "shop",       "state",           "case_id"};
+
+
+/* The instance an event is validated as: the parsed attributes (the parse
+ * refused any other attribute) and its data, in one object kept across
+ * the events so that each one costs no new object. */
+enum {
+  A_ID,
+  A_SOURCE,
+  A_TYPE,
+  A_SPEC,
+  A_TIME,
+  A_SUBJECT,
+  A_CTYPE,
+  A_PKEY,
+  A_CORR,
+  A_PREV,
+  A_HASH,
+  A_COUNT
+};
+static const char *const attr_names[A_COUNT] = {
+    "id",      "source",          "type",         "specversion",   "time",
+    "subject", "datacontenttype", "partitionkey", "correlationid", "prevhash",
+    "hash"};
+
+struct instance {
+  json_t *obj, *attr[A_COUNT], *version;
+};
+
+struct audit_checker {
+  const sp_jschema_set *schemas;
+  sp_jdoc doc;          /* the fast path's tree, reused */
+  struct instance inst; /* the slow path's jansson instance, reused */
+  EVP_MD *sha256;       /* fetched once: EVP_sha256() fetches per call */
+  EVP_MD_CTX *md;
+  int force_slow;
+};
+
+
+static int instance_init(struct instance *in) {
+  memset(in, 0, sizeof *in);
+  in->obj = json_object();
+  in->version = json_integer(1);
+  if (!in->obj || !in->version ||
+      json_object_set(in->obj, "schemaversion", in->version))
+    return -1;
+  for (int i = 0; i < A_COUNT; i++) {
+    in->attr[i] = json_string("");
+    if (!in->attr[i] || json_object_set(in->obj, attr_names[i], in->attr[i]))
+      return -1;
+  }
+  return 0;
+}
+
+static void instance_free(struct instance *in) {
+  json_decref(in->obj);
+  json_decref(in->version);
+  for (int i = 0; i < A_COUNT; i++)
+    json_decref(in->attr[i]);
+}
+
+/* The event as a JSON instance again. -1 when out of memory. */
+static int instance_set(struct instance *in, const sp_event *ev) {
+  const char *v[A_COUNT] = {ev->id,
+                            ev->source,
+                            ev->type,
+                            SP_EVENT_SPECVERSION,
+                            ev->time,
+                            ev->subject,
+                            "application/json",
+                            ev->partitionkey,
+                            ev->correlationid,
+                            ev->prevhash,
+                            ev->hash};
+  for (int i = 0; i < A_COUNT; i++)
+    if (strcmp(json_string_value(in->attr[i]), v[i]) &&
+        json_string_set(in->attr[i], v[i]))
+      return -1;
+  json_integer_set(in->version, ev->schemaversion);
+  return json_object_set(in->obj, "data", ev->data);
+}
+
+void audit_parsed_clear(audit_parsed *p) {
+  free(p->strs);
+  json_decref(p->data);
+  free(p->why);
+  memset(p, 0, sizeof *p);
+}
+
+static void to_hex(const unsigned char md[32], char out[SP_EVENT_HASH_HEX + 1]) {
+  static const char hexd[] = "0123456789abcdef";
+  for (int i = 0; i < 32; i++) {
+    out[2 * i] = hexd[md[i] >> 4];
+    out[2 * i + 1] = hexd[md[i] & 15];
+  }
+  out[SP_EVENT_HASH_HEX] = '\0';
+}
+
+/* The attributes the replay keeps, as one allocation, and the time. -1
+ * when out of memory. */
+static int keep_attrs(audit_parsed *p, const sp_event *ev,
+                      const char *content) {
+  const char *src[8] = {ev->id,   ev->subject,       ev->type,
+                        ev->time, ev->correlationid, ev->prevhash,
+                        ev->hash, content};
+  size_t l[8], total = 0;
+  for (int i = 0; i < 8; i++)
+    total += (l[i] = strlen(src[i])) + 1;
+  if (!(p->strs = malloc(total)))
+    return -1;
+  const char **dst[8] = {&p->id,   &p->subject,       &p->type,
+                         &p->time, &p->correlationid, &p->prevhash,
+                         &p->hash, &p->content_hash};
+  char *q = p->strs;
+  for (int i = 0; i < 8; i++) {
+    memcpy(q, src[i], l[i] + 1);
+    *dst[i] = q;
+    q += l[i] + 1;
+  }
+  if (sp_flow_parse_time(p->time, &p->time_ms))
+    p->time_ms = -1;
+  return 0;
+}
+
+/* ---- the fast path: a jdoc tree, no jansson ----------------------------- */
+
+static void digest_update(void *ctx, const void *bytes, size_t n) {
+  EVP_DigestUpdate(ctx, bytes, n);
+}
+
+/* The kept fields of data (strings and integers) and the failures. */
+static json_t *kept_from_doc(const sp_jdoc *d, const sp_jv *data) {
+  json_t *kept = json_object();
+  for (size_t i = 0; kept && i < sizeof kept_fields / sizeof *kept_fields;
+       i++) {
+    const sp_jv *v = sp_jv_get(d, data, kept_fields[i]);
+    if (v && (v->type == SP_JV_STR || v->type == SP_JV_INT) &&
+        json_object_set_new(kept, kept_fields[i], sp_jv_to_json(d, v))) {
+      json_decref(kept);
+      kept = NULL;
+    }
+  }
+  const sp_jv *fl = sp_jv_get(d, data, "failures");
+  if (kept && fl && fl->type == SP_JV_ARR &&
+      json_object_set_new(kept, "failures", sp_jv_to_json(d, fl))) {
+    json_decref(kept);
+    kept = NULL;
+  }
+  return kept;
+}
+
+/* Which string attribute a key names (sp_event_attr_names), or -1. The
+ * length and first byte settle it before one comparison. */
+static int attr_index(const char *k, size_t n) {
+  for (int i = 0; i < SP_EVENT_NATTRS; i++) {
+    const char *a = sp_event_attr_names[i];
+    if (a[0] == k[0] && strlen(a) == n && !memcmp(a, k, n))
+      return i;
+  }
+  return -1;
+}
+
+/* 0 done (p filled), 1 leave it to the slow path (p untouched), -1 out of
+ * memory. Only an event the slow path would find well formed is done
+ * here: anything else, and every message jdoc cannot read, goes there for
+ * jansson's verdict and its words. */
+static int check_fast(audit_checker *c, const void *payload, size_t len,
+                      audit_parsed *p) {
+  sp_jdoc *d = &c->doc;
+  int rc = sp_jdoc_parse(d, payload, len);
+  if (rc)
+    return rc;
+  const sp_jv *root = sp_jdoc_root(d), *sv = NULL, *data = NULL;
+  if (root->type != SP_JV_OBJ || root->count != SP_EVENT_NATTRS + 2)
+    return 1;
+  const char *v[SP_EVENT_NATTRS] = {0};
+  for (const sp_jv *m = sp_jv_first(d, root); m; m = sp_jv_next(d, m)) {
+    const char *k = sp_jv_key(d, m);
+    if (!strcmp(k, "schemaversion")) {
+      sv = m;
+      continue;
+    }
+    if (!strcmp(k, "data")) {
+      data = m;
+      continue;
+    }
+    int i = attr_index(k, m->klen);
+    if (i < 0 || v[i] || m->type != SP_JV_STR)
+      return 1;
+    v[i] = sp_jv_str(d, m);
+  }
+  sp_event ev;
+  char err[400];
+  if (!sv || sv->type != SP_JV_INT || !data || data->type != SP_JV_OBJ ||
+      sp_event_parse_attrs(v, &sv->i, &ev, err, sizeof err))
+    return 1;
+  unsigned char md[32];
+  unsigned int mdlen = 0;
+  if (!EVP_DigestInit_ex(c->md, c->sha256 ? c->sha256 : EVP_sha256(), NULL))
+    return -1;
+  if (sp_jdoc_canonical(d, root, "hash", digest_update, c->md))
+    return 1;
+  if (!EVP_DigestFinal_ex(c->md, md, &mdlen) || mdlen != 32)
+    return -1;
+  char content[SP_EVENT_HASH_HEX + 1];
+  to_hex(md, content);
+  if (c->schemas) {
+    p->schema_rc = sp_jschema_validate_jv(c->schemas, ev.type, d, root, err,
+                                          sizeof err);
+    if (p->schema_rc > 0 && !(p->why = strdup(err)))
+      return -1;
+  }
+  if (!(p->data = kept_from_doc(d, data)) || keep_attrs(p, &ev, content))
+    return -1;
+  return 0;
+}
+
+/* ---- the slow path: jansson, for every other message -------------------- */
+
+/* SHA-256 of the canonical bytes, in hex. The canonical bytes are those of
+ * sp_event_canonical: the event without "hash", compact, keys sorted; made
+ * from the instance (the same attributes and data) rather than from a new
+ * object. */
+static int content_hash(audit_checker *c, char out[SP_EVENT_HASH_HEX + 1]) {
+  struct instance *in = &c->inst;
+  if (json_object_del(in->obj, "hash"))
+    return -1;
+  char *canon = json_dumps(in->obj, JSON_COMPACT | JSON_SORT_KEYS);
+  if (json_object_set(in->obj, "hash", in->attr[A_HASH])) {
+    free(canon);
+    return -1;
+  }
+  if (!canon)
+    return -1;
+  unsigned char md[32];
+  unsigned int mdlen = 0;
+  int ok = EVP_Digest(canon, strlen(canon), md, &mdlen,
+                      c->sha256 ? c->sha256 : EVP_sha256(), NULL);
+  free(canon);
+  if (!ok || mdlen != 32)
+    return -1;
+  to_hex(md, out);
+  return 0;
+}
+
+static int check_slow(audit_checker *c, const void *payload, size_t len,
+                      audit_parsed *p) {
+  struct instance *inst = &c->inst;
+  sp_event ev;
+  char err[400];
+  if (sp_event_parse(payload, len, &ev, err, sizeof err)) {
+    p->status = 2;
+    p->why = strdup(err);
+    return p->why ? 0 : -1;
+  }
+  if (instance_set(inst, &ev)) {
+    json_object_del(inst->obj, "data");
+    sp_event_clear(&ev);
+    return -1;
+  }
+  if (c->schemas)
+    p->schema_rc =
+        sp_jschema_validate(c->schemas, ev.type, inst->obj, err, sizeof err);
+  char content[SP_EVENT_HASH_HEX + 1] = "";
+  int hrc = content_hash(c, content);
+  /* The instance must not keep the event's data alive. */
+  json_object_del(inst->obj, "data");
+  if (hrc || (p->schema_rc > 0 && !(p->why = strdup(err)))) {
+    sp_event_clear(&ev);
+    return -1;
+  }
+  json_t *data = json_object();
+  for (size_t i = 0; data && i < sizeof kept_fields / sizeof *kept_fields;
+       i++) {
+    json_t *v = json_object_get(ev.data, kept_fields[i]);
+    if (v && (json_is_string(v) || json_is_integer(v)) &&
+        json_object_set(data, kept_fields[i], v)) {
+      json_decref(data);
+      data = NULL;
+    }
+  }
+  /* batch.provisioned's failures: the SIMs that stay out of the HLR. */
+  json_t *fl = json_object_get(ev.data, "failures");
+  if (data && json_is_array(fl) && json_object_set(data, "failures", fl)) {
+    json_decref(data);
+    data = NULL;
+  }
+  p->data = data;
+  int rc = data && !keep_attrs(p, &ev, content) ? 0 : -1;
+  sp_event_clear(&ev);
+  return rc;
+}
+
+audit_checker *audit_checker_new(const sp_jschema_set *schemas) {
+  audit_checker *c = calloc(1, sizeof *c);
+  if (!c)
+    return NULL;
+  c->schemas = schemas;
+  sp_jdoc_init(&c->doc);
+  c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+  c->md = EVP_MD_CTX_new();
+  if (!c->md || instance_init(&c->inst)) {
+    audit_checker_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+void audit_checker_free(audit_checker *c) {
+  if (!c)
+    return;
+  instance_free(&c->inst);
+  sp_jdoc_free(&c->doc);
+  EVP_MD_CTX_free(c->md);
+  EVP_MD_free(c->sha256);
+  free(c);
+}
+
+void audit_checker_fast(audit_checker *c, int on) { c->force_slow = !on; }
+
+int audit_message_check(audit_checker *c, const void *payload, size_t len,
+                        audit_parsed *p) {
+  memset(p, 0, sizeof *p);
+  if (!payload || !len) {
+    p->status = 1;
+    return 0;
+  }
+  int rc = c->force_slow ? 1 : check_fast(c, payload, len, p);
+  if (rc == 1) {
+    audit_parsed_clear(p);
+    rc = check_slow(c, payload, len, p);
+  }
+  if (rc)
+    audit_parsed_clear(p);
+  return rc;
+}

@@ -1,0 +1,45 @@
+/* audit_message.h - one message of the audit replay: parsed as an event,
+ * its hash recomputed over its canonical bytes, checked against its type's
+ * JSON Schema, and reduced to what the later checks need. Pure: no I/O.
+ *
+ * A checker holds what one thread reuses from message to message; make one
+ * per thread. The schema set is shared (read-only). */
+#ifndef SIMPKICTL_AUDIT_MESSAGE_H
+#define SIMPKICTL_AUDIT_MESSAGE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "jschema.h"
+
+typedef struct audit_checker audit_checker;
+
+/* What a message is, once checked. The strings are one allocation (strs),
+ * handed over to the replay's audit_event with data. */
+typedef struct audit_parsed {
+  int status;    /* 0 an event, 1 empty, 2 not an event (why says why) */
+  int schema_rc; /* 0 valid, 1 invalid (why), -1 no schema for its type */
+  char *strs;
+  const char *id, *subject, *type, *time, *correlationid, *prevhash, *hash,
+      *content_hash;
+  long long time_ms; /* -1 when the time cannot be read */
+  json_t *data;      /* the kept fields of data (audit_message_kept) */
+  char *why;         /* malloc'd: the parse error or the schema's reason */
+} audit_parsed;
+
+/* schemas: NULL for no schema check. NULL when out of memory. */
+audit_checker *audit_checker_new(const sp_jschema_set *schemas);
+void audit_checker_free(audit_checker *c);
+
+/* On (the default), a message jdoc can read (common/jdoc.h) is checked
+ * without jansson; off, every message goes the jansson way. Both give the
+ * same results; tests compare them. */
+void audit_checker_fast(audit_checker *c, int on);
+
+/* Checks one message (payload may be NULL or empty: status 1). -1 when
+ * out of memory (p cleared), else 0 with p filled. */
+int audit_message_check(audit_checker *c, const void *payload, size_t len,
+                        audit_parsed *p);
+void audit_parsed_clear(audit_parsed *p);
+
+#endif
