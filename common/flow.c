@@ -158,27 +158,35 @@ int sp_flow_step_of_sim_state(const char *state) {
   return -1;
 }
 
-static long long count_field(const json_t *data, const char *name) {
-  const json_t *v = name ? json_object_get(data, name) : NULL;
-  if (!json_is_integer(v) || json_integer_value(v) < 0)
-    return 0;
-  return (long long)json_integer_value(v);
+static long long json_field(void *ctx, const char *name) {
+  const json_t *v = json_object_get(ctx, name);
+  return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
 }
 
-long long sp_flow_sims_of(const char *type, const json_t *data) {
+long long sp_flow_sims_by(const char *type,
+                          long long (*get)(void *ctx, const char *field),
+                          void *ctx) {
   const struct type_rule *r = rule_of(type);
   if (!r || r->rule == NONE)
     return 0;
   if (r->rule == ONE)
     return 1;
-  if (!json_is_object(data))
-    return 0;
   /* Schemas bound each field far below this; a forged event must not
    * overflow the counters. */
-  long long a = count_field(data, r->field[0]);
-  long long b = count_field(data, r->field[1]);
   const long long cap = 1LL << 40;
-  return (a > cap ? cap : a) + (b > cap ? cap : b);
+  long long sum = 0;
+  for (int k = 0; k < 2; k++) {
+    long long v = r->field[k] ? get(ctx, r->field[k]) : 0;
+    sum += v < 0 ? 0 : v > cap ? cap : v;
+  }
+  return sum;
+}
+
+long long sp_flow_sims_of(const char *type, const json_t *data) {
+  const struct type_rule *r = rule_of(type);
+  if (r && r->rule != NONE && r->rule != ONE && !json_is_object(data))
+    return 0;
+  return sp_flow_sims_by(type, json_field, (void *)data);
 }
 
 /* Digits at s[0..n-1] as a number, or -1. */
@@ -243,36 +251,52 @@ int sp_flow_parse_time(const char *s, long long *ms) {
 
 void sp_flow_init(sp_flow *f) { memset(f, 0, sizeof *f); }
 
-int sp_flow_apply(sp_flow *f, const char *type, const char *subject,
-                  const char *time_iso, const json_t *data) {
+/* Copies s into dst (cap bytes), cut: snprintf's result without its cost
+ * (this runs per event in an audit replay). */
+static void copy_cut(char *dst, size_t cap, const char *s) {
+  size_t n = s ? strnlen(s, cap - 1) : 0;
+  if (n)
+    memcpy(dst, s, n);
+  dst[n] = '\0';
+}
+
+int sp_flow_apply_counted(sp_flow *f, const char *type, const char *subject,
+                          long long time_ms, long long sims) {
   int step = sp_flow_step_of(type);
   if (step < 0) {
     f->ignored++;
     return -1;
   }
-  long long t = 0;
-  if (sp_flow_parse_time(time_iso, &t) != 0)
-    t = 0;
+  long long t = time_ms > 0 ? time_ms : 0;
   sp_flow_counts *c = &f->step[step];
   c->events++;
-  c->sims += sp_flow_sims_of(type, data);
+  c->sims += sims;
   /* Partitions interleave, so times arrive out of order. */
   if (t && (!c->first_ms || t < c->first_ms))
     c->first_ms = t;
   if (t && t > c->last_ms)
     c->last_ms = t;
-  snprintf(c->last_type, sizeof c->last_type, "%s", type);
+  copy_cut(c->last_type, sizeof c->last_type, type);
   f->events++;
 
   sp_flow_recent *r = &f->recent[f->next_recent];
   r->time_ms = t;
   r->step = step;
-  snprintf(r->type, sizeof r->type, "%s", type);
-  snprintf(r->subject, sizeof r->subject, "%s", subject ? subject : "");
+  copy_cut(r->type, sizeof r->type, type);
+  copy_cut(r->subject, sizeof r->subject, subject);
   f->next_recent = (f->next_recent + 1) % SP_FLOW_RECENT;
   if (f->nrecent < SP_FLOW_RECENT)
     f->nrecent++;
   return step;
+}
+
+int sp_flow_apply(sp_flow *f, const char *type, const char *subject,
+                  const char *time_iso, const json_t *data) {
+  long long t = 0;
+  if (sp_flow_parse_time(time_iso, &t) != 0)
+    t = 0;
+  return sp_flow_apply_counted(f, type, subject, t,
+                               sp_flow_sims_of(type, data));
 }
 
 const sp_flow_recent *sp_flow_recent_at(const sp_flow *f, size_t i) {

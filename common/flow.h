@@ -65,6 +65,11 @@ int sp_flow_step_by_code(const char *code);
 /* SIMs one event of that type counts for its step (0 when none or the
  * data lacks the field; never negative). */
 long long sp_flow_sims_of(const char *type, const json_t *data);
+/* The same with the data read through get: a field's integer value, or -1
+ * when it has none (for readers that keep no JSON). */
+long long sp_flow_sims_by(const char *type,
+                          long long (*get)(void *ctx, const char *field),
+                          void *ctx);
 /* The step that brings a SIM into a stored state (sim_state.h's names):
  * produced B4, provisioned and hlr_failed B6, handed_over B7, in_stock B8,
  * at_shop SHOP, connected B9, sold B10, delivered B11, faulty and returned
@@ -102,6 +107,11 @@ void sp_flow_init(sp_flow *f);
  * counts, without a time. data may be NULL. */
 int sp_flow_apply(sp_flow *f, const char *type, const char *subject,
                   const char *time_iso, const json_t *data);
+/* sp_flow_apply for an event whose time is read already (milliseconds
+ * since the epoch, 0 or less when unknown) and whose SIMs are counted
+ * (sp_flow_sims_by). */
+int sp_flow_apply_counted(sp_flow *f, const char *type, const char *subject,
+                          long long time_ms, long long sims);
 /* The i-th of the last events kept, 0 the oldest, i < f->nrecent. */
 const sp_flow_recent *sp_flow_recent_at(const sp_flow *f, size_t i);
 

@@ -15,12 +15,14 @@ void sp_jdoc_init(sp_jdoc *d) { memset(d, 0, sizeof *d); }
 void sp_jdoc_free(sp_jdoc *d) {
   free(d->v);
   free(d->text);
+  free(d->order);
   memset(d, 0, sizeof *d);
 }
 
 static void reset(sp_jdoc *d) {
   d->n = 0;
   d->tlen = 0;
+  d->olen = 0;
 }
 
 /* A new value; its index, or -1 when out of memory. */
@@ -39,6 +41,7 @@ static int32_t node_new(sp_jdoc *d, sp_jv_type t) {
   memset(v, 0, sizeof *v);
   v->type = t;
   v->first = v->next = -1;
+  v->sorted = UINT32_MAX;
   return (int32_t)d->n++;
 }
 
@@ -239,22 +242,31 @@ static void sorted_members(const sp_jdoc *d, const sp_jv *o, int32_t *idx) {
   qsort(idx, o->count, sizeof *idx, by_key);
 }
 
-/* 1 when two members of object o have the same key. */
-static int has_duplicates(const sp_jdoc *d, const sp_jv *o, int *nomem) {
-  int32_t small[32], *idx = small;
-  if (o->count < 2)
-    return 0;
-  if (o->count > 32 && !(idx = malloc(o->count * sizeof *idx))) {
-    *nomem = 1;
-    return 0;
+/* Records object o's members in key order (sp_jv.sorted), read once for
+ * the duplicate check and again for the canonical form. 1 when two
+ * members have the same key, -1 when out of memory. */
+static int sort_object(sp_jdoc *d, int32_t o) {
+  uint32_t n = d->v[o].count;
+  if (n > UINT32_MAX - d->olen)
+    return -1;
+  if (d->olen + n > d->ocap) {
+    size_t cap = d->ocap ? d->ocap : 64;
+    while (cap < d->olen + n)
+      cap *= 2;
+    int32_t *x = realloc(d->order, cap * sizeof *x);
+    if (!x)
+      return -1;
+    d->order = x;
+    d->ocap = cap;
   }
-  sorted_members(d, o, idx);
-  int dup = 0;
-  for (uint32_t i = 1; i < o->count && !dup; i++)
-    dup = key_cmp(d, &d->v[idx[i - 1]], &d->v[idx[i]]) == 0;
-  if (idx != small)
-    free(idx);
-  return dup;
+  int32_t *idx = d->order + d->olen;
+  sorted_members(d, &d->v[o], idx);
+  d->v[o].sorted = (uint32_t)d->olen;
+  d->olen += n;
+  for (uint32_t i = 1; i < n; i++)
+    if (key_cmp(d, &d->v[idx[i - 1]], &d->v[idx[i]]) == 0)
+      return 1;
+  return 0;
 }
 
 static int parse_container(pctx *c, int32_t self, int is_obj) {
@@ -301,11 +313,11 @@ static int parse_container(pctx *c, int32_t self, int is_obj) {
   }
   c->depth--;
   if (is_obj) {
-    int nomem = 0;
-    if (has_duplicates(d, &d->v[self], &nomem))
-      return OUTSIDE; /* jansson decides: an error, or the last one wins */
-    if (nomem)
+    int rc = sort_object(d, self);
+    if (rc < 0)
       return NOMEM;
+    if (rc)
+      return OUTSIDE; /* a duplicate key: jansson decides */
   }
   return OK;
 }
@@ -622,9 +634,12 @@ static int emit(emitter *e, const sp_jdoc *d, const sp_jv *v,
     return 0;
   case SP_JV_OBJ: {
     int32_t small[32], *idx = small;
-    if (v->count > 32 && !(idx = malloc(v->count * sizeof *idx)))
+    if (v->sorted != UINT32_MAX)
+      idx = d->order + v->sorted;
+    else if (v->count > 32 && !(idx = malloc(v->count * sizeof *idx)))
       return -1;
-    sorted_members(d, v, idx);
+    if (v->sorted == UINT32_MAX)
+      sorted_members(d, v, idx);
     size_t skiplen = skip ? strlen(skip) : 0;
     int rc = 0, first = 1;
     putc1(e, '{');
@@ -640,7 +655,7 @@ static int emit(emitter *e, const sp_jdoc *d, const sp_jv *v,
       rc = emit(e, d, c, NULL);
     }
     putc1(e, '}');
-    if (idx != small)
+    if (idx != small && v->sorted == UINT32_MAX)
       free(idx);
     return rc;
   }

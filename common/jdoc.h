@@ -43,6 +43,8 @@ typedef struct sp_jv {
   int32_t first;      /* SP_JV_ARR, SP_JV_OBJ: first child, -1 none */
   int32_t next;       /* next sibling, -1 none */
   uint32_t count;     /* children */
+  uint32_t sorted;    /* SP_JV_OBJ read by sp_jdoc_parse: its members in key
+                         order at doc->order + sorted; else UINT32_MAX */
   long long i;        /* SP_JV_INT */
   double d;           /* SP_JV_REAL */
 } sp_jv;
@@ -52,6 +54,8 @@ typedef struct sp_jdoc {
   size_t n, cap;
   char *text;
   size_t tlen, tcap;
+  int32_t *order; /* objects' members in key order (see sp_jv.sorted) */
+  size_t olen, ocap;
 } sp_jdoc;
 
 void sp_jdoc_init(sp_jdoc *d);

@@ -4,6 +4,7 @@
  * The unit-test build links the libraries only, so the files are compiled
  * in here directly, as test_migrate_plan.c does with migrate.c. */
 #include "../../tools/simpkictl/audit_chain.c"
+#include "../../tools/simpkictl/audit_data.c"
 #include "../../tools/simpkictl/audit_invariants.c"
 #include "../../tools/simpkictl/audit_map.c"
 
@@ -24,7 +25,7 @@ static audit_rule_stats S[AUDIT_RULES];
 
 static void reset(void) {
   for (size_t i = 0; i < N; i++)
-    json_decref((json_t *)E[i].data);
+    audit_data_free((audit_data *)E[i].data);
   memset(E, 0, sizeof E);
   N = 0;
   audit_findings_free(&F);
@@ -49,7 +50,9 @@ static size_t ev(const char *type, const char *subject, long pos, long long t,
   e->correlationid = "ORD-2026-000001";
   e->time_ms = t;
   e->pos = pos;
-  e->data = d;
+  e->data = audit_data_from_json(d);
+  json_decref(d);
+  ck_assert_ptr_nonnull(e->data);
   e->copy_of = AUDIT_NONE;
   return N++;
 }

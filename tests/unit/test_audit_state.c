@@ -3,6 +3,7 @@
  * (tools/simpkictl/audit_state.c). The files are compiled in here, as
  * test_audit_select.c does. */
 #include "../../tools/simpkictl/audit_chain.c"
+#include "../../tools/simpkictl/audit_data.c"
 #include "../../tools/simpkictl/audit_map.c"
 #include "../../tools/simpkictl/audit_state.c"
 
@@ -32,7 +33,7 @@ static size_t N;
 
 static void reset(void) {
   for (size_t i = 0; i < N; i++)
-    json_decref((json_t *)E[i].data);
+    audit_data_free((audit_data *)E[i].data);
   memset(E, 0, sizeof E);
   N = 0;
 }
@@ -48,7 +49,10 @@ static size_t ev(const char *type, const char *subject, const char *time,
   e->correlationid = ORD;
   e->time = time;
   ck_assert_int_eq(sp_flow_parse_time(time, &e->time_ms), 0);
-  e->data = json_loads(data, 0, NULL);
+  json_t *d = json_loads(data, 0, NULL);
+  ck_assert_ptr_nonnull(d);
+  e->data = audit_data_from_json(d);
+  json_decref(d);
   ck_assert_ptr_nonnull(e->data);
   e->copy_of = AUDIT_NONE;
   return N++;

@@ -26,9 +26,10 @@
 #ifndef SIMPKICTL_AUDIT_CHAIN_H
 #define SIMPKICTL_AUDIT_CHAIN_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "audit_data.h"
 
 #define AUDIT_NONE ((size_t)-1)
 
@@ -58,7 +59,7 @@ typedef struct audit_event {
   const char *prevhash, *hash; /* as stated in the event */
   const char *content_hash;    /* computed over its canonical bytes */
   long long time_ms;           /* the event time; -1 when unknown */
-  const json_t *data;          /* may be NULL */
+  const audit_data *data;      /* its kept fields; may be NULL */
   /* Set by audit_chain_check. */
   size_t copy_of; /* AUDIT_NONE, or the first copy of the same id */
   long pos;       /* place in its subject's chain walk, from 1; 0 none */

@@ -44,16 +44,11 @@ int audit_iccid_cmp(const char *a, const char *b) {
 }
 
 static const char *dstr(const audit_event *e, const char *key) {
-  const json_t *v = e->data ? json_object_get(e->data, key) : NULL;
-  return json_is_string(v) ? json_string_value(v) : NULL;
+  return audit_data_get_str(e->data, key);
 }
 
 static int dint(const audit_event *e, const char *key, long long *out) {
-  const json_t *v = e->data ? json_object_get(e->data, key) : NULL;
-  if (!json_is_integer(v))
-    return 0;
-  *out = json_integer_value(v);
-  return 1;
+  return audit_data_get_int(e->data, key, out);
 }
 
 static int is(const audit_event *e, const char *type) {

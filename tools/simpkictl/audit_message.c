@@ -9,15 +9,6 @@
 #include "flow.h"
 #include "jdoc.h"
 
-/* Data fields the checks, the filters and the step counts use; the rest
- * of an event's data is not kept. */
-static const char *const kept_fields[] = {
-    "order_id",    "bcycp_ref",  "batch_id",        "pilot_batch_id", "iccid",
-    "iccid_first", "iccid_last", "vendor_id",       "kind",           "sims",
-    "quantity",    "loaded",     "already_present", "failed",         "persons",
-    "ctkv",        "shop",       "state",           "case_id"};
-
-
 /* The instance an event is validated as: the parsed attributes (the parse
  * refused any other attribute) and its data, in one object kept across
  * the events so that each one costs no new object. */
@@ -99,7 +90,7 @@ static int instance_set(struct instance *in, const sp_event *ev) {
 
 void audit_parsed_clear(audit_parsed *p) {
   free(p->strs);
-  json_decref(p->data);
+  audit_data_free(p->data);
   free(p->why);
   memset(p, 0, sizeof *p);
 }
@@ -117,11 +108,13 @@ static void to_hex(const unsigned char md[32], char out[SP_EVENT_HASH_HEX + 1]) 
  * when out of memory. */
 static int keep_attrs(audit_parsed *p, const sp_event *ev,
                       const char *content) {
+  /* An intact event's content hash is its hash: not stored twice. */
+  int intact = !strcmp(content, ev->hash);
   const char *src[8] = {ev->id,   ev->subject,       ev->type,
                         ev->time, ev->correlationid, ev->prevhash,
                         ev->hash, content};
   size_t l[8], total = 0;
-  for (int i = 0; i < 8; i++)
+  for (int i = 0; i < 8 - intact; i++)
     total += (l[i] = strlen(src[i])) + 1;
   if (!(p->strs = malloc(total)))
     return -1;
@@ -129,11 +122,13 @@ static int keep_attrs(audit_parsed *p, const sp_event *ev,
                          &p->time, &p->correlationid, &p->prevhash,
                          &p->hash, &p->content_hash};
   char *q = p->strs;
-  for (int i = 0; i < 8; i++) {
+  for (int i = 0; i < 8 - intact; i++) {
     memcpy(q, src[i], l[i] + 1);
     *dst[i] = q;
     q += l[i] + 1;
   }
+  if (intact)
+    p->content_hash = p->hash;
   if (sp_flow_parse_time(p->time, &p->time_ms))
     p->time_ms = -1;
   return 0;
@@ -143,27 +138,6 @@ static int keep_attrs(audit_parsed *p, const sp_event *ev,
 
 static void digest_update(void *ctx, const void *bytes, size_t n) {
   EVP_DigestUpdate(ctx, bytes, n);
-}
-
-/* The kept fields of data (strings and integers) and the failures. */
-static json_t *kept_from_doc(const sp_jdoc *d, const sp_jv *data) {
-  json_t *kept = json_object();
-  for (size_t i = 0; kept && i < sizeof kept_fields / sizeof *kept_fields;
-       i++) {
-    const sp_jv *v = sp_jv_get(d, data, kept_fields[i]);
-    if (v && (v->type == SP_JV_STR || v->type == SP_JV_INT) &&
-        json_object_set_new(kept, kept_fields[i], sp_jv_to_json(d, v))) {
-      json_decref(kept);
-      kept = NULL;
-    }
-  }
-  const sp_jv *fl = sp_jv_get(d, data, "failures");
-  if (kept && fl && fl->type == SP_JV_ARR &&
-      json_object_set_new(kept, "failures", sp_jv_to_json(d, fl))) {
-    json_decref(kept);
-    kept = NULL;
-  }
-  return kept;
 }
 
 /* Which string attribute a key names (sp_event_attr_names), or -1. The
@@ -193,18 +167,18 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
   const char *v[SP_EVENT_NATTRS] = {0};
   for (const sp_jv *m = sp_jv_first(d, root); m; m = sp_jv_next(d, m)) {
     const char *k = sp_jv_key(d, m);
-    if (!strcmp(k, "schemaversion")) {
-      sv = m;
-      continue;
-    }
-    if (!strcmp(k, "data")) {
-      data = m;
-      continue;
-    }
     int i = attr_index(k, m->klen);
-    if (i < 0 || v[i] || m->type != SP_JV_STR)
+    if (i >= 0) {
+      if (m->type != SP_JV_STR)
+        return 1;
+      v[i] = sp_jv_str(d, m); /* jdoc refused duplicate keys */
+    } else if (m->klen == 13 && !memcmp(k, "schemaversion", 13)) {
+      sv = m;
+    } else if (m->klen == 4 && !memcmp(k, "data", 4)) {
+      data = m;
+    } else {
       return 1;
-    v[i] = sp_jv_str(d, m);
+    }
   }
   sp_event ev;
   char err[400];
@@ -227,7 +201,7 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
     if (p->schema_rc > 0 && !(p->why = strdup(err)))
       return -1;
   }
-  if (!(p->data = kept_from_doc(d, data)) || keep_attrs(p, &ev, content))
+  if (!(p->data = audit_data_from_jv(d, data)) || keep_attrs(p, &ev, content))
     return -1;
   return 0;
 }
@@ -286,22 +260,7 @@ static int check_slow(audit_checker *c, const void *payload, size_t len,
     sp_event_clear(&ev);
     return -1;
   }
-  json_t *data = json_object();
-  for (size_t i = 0; data && i < sizeof kept_fields / sizeof *kept_fields;
-       i++) {
-    json_t *v = json_object_get(ev.data, kept_fields[i]);
-    if (v && (json_is_string(v) || json_is_integer(v)) &&
-        json_object_set(data, kept_fields[i], v)) {
-      json_decref(data);
-      data = NULL;
-    }
-  }
-  /* batch.provisioned's failures: the SIMs that stay out of the HLR. */
-  json_t *fl = json_object_get(ev.data, "failures");
-  if (data && json_is_array(fl) && json_object_set(data, "failures", fl)) {
-    json_decref(data);
-    data = NULL;
-  }
+  audit_data *data = audit_data_from_json(ev.data);
   p->data = data;
   int rc = data && !keep_attrs(p, &ev, content) ? 0 : -1;
   sp_event_clear(&ev);

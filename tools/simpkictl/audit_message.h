@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "audit_data.h"
 #include "jschema.h"
 
 typedef struct audit_checker audit_checker;
@@ -23,7 +24,7 @@ typedef struct audit_parsed {
   const char *id, *subject, *type, *time, *correlationid, *prevhash, *hash,
       *content_hash;
   long long time_ms; /* -1 when the time cannot be read */
-  json_t *data;      /* the kept fields of data (audit_message_kept) */
+  audit_data *data;  /* the kept fields of data */
   char *why;         /* malloc'd: the parse error or the schema's reason */
 } audit_parsed;
 

@@ -9,8 +9,7 @@
 #include "flow.h"
 
 const char *audit_data_str(const audit_event *e, const char *key) {
-  const json_t *v = e->data ? json_object_get(e->data, key) : NULL;
-  return json_is_string(v) ? json_string_value(v) : NULL;
+  return audit_data_get_str(e->data, key);
 }
 
 static int eq(const char *a, const char *b) { return a && b && !strcmp(a, b); }

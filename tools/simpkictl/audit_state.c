@@ -238,8 +238,7 @@ static int row_set(rows *r, const char *key, const char *state) {
 /* ---- the events ---- */
 
 static const char *dstr(const audit_event *e, const char *key) {
-  const json_t *v = e->data ? json_object_get(e->data, key) : NULL;
-  return json_is_string(v) ? json_string_value(v) : NULL;
+  return audit_data_get_str(e->data, key);
 }
 
 /* What an event does, and its place among the steps for ties. */
@@ -385,7 +384,7 @@ static int apply(audit_state *s, const audit_event *e, const effect *ef) {
           L->sims[k].state = ST_PRODUCED;
       return 0;
     }
-    const json_t *fl = json_object_get(e->data, "failures");
+    const json_t *fl = audit_data_failures(e->data);
     size_t listed = 0, i;
     const json_t *it;
     json_array_foreach(fl, i, it) {
@@ -400,9 +399,9 @@ static int apply(audit_state *s, const audit_event *e, const effect *ef) {
         listed++;
       }
     }
-    const json_t *failed = json_object_get(e->data, "failed");
-    if (json_is_integer(failed) &&
-        (size_t)json_integer_value(failed) > json_array_size(fl))
+    long long failed;
+    if (audit_data_get_int(e->data, "failed", &failed) && failed > 0 &&
+        (size_t)failed > json_array_size(fl))
       L->failures_incomplete = 1;
     (void)listed;
     for (uint64_t k = 0; k < L->n; k++)

@@ -63,6 +63,7 @@ struct replay {
   struct topic_count topics[MAX_TOPICS];
   size_t ntopics;
   struct topic_count *last_topic;
+  const char *last_name; /* the name last_topic was found by */
   unsigned long messages;
   long start_ms, last_progress_ms;
   int progress_shown;
@@ -183,17 +184,22 @@ static void usage_replay(FILE *fp) {
 }
 
 static struct topic_count *topic_of(struct replay *r, const char *topic) {
-  /* Messages come in runs from one topic: try the last one first. */
-  if (r->last_topic && (r->last_topic->topic == topic ||
-                        !strcmp(r->last_topic->topic, topic)))
+  /* Messages come in runs from one topic, each naming it with the same
+   * pointer: try the last one first. */
+  if (r->last_topic && topic == r->last_name)
     return r->last_topic;
   for (size_t i = 0; i < r->ntopics; i++)
-    if (r->topics[i].topic == topic || !strcmp(r->topics[i].topic, topic))
+    if (r->topics[i].topic == topic || !strcmp(r->topics[i].topic, topic)) {
+      r->last_name = topic;
       return r->last_topic = &r->topics[i];
+    }
   return NULL;
 }
 
 static void progress(struct replay *r, int last) {
+  /* The clock is read every 4096 messages, not for each. */
+  if (!last && (r->messages & 4095))
+    return;
   long now = sp_reader_now_ms();
   if (!last && (now - r->start_ms < 1000 || now - r->last_progress_ms < 1000))
     return;
@@ -515,7 +521,7 @@ static void replay_free(struct replay *r) {
   for (size_t i = 0; i < r->n; i++) {
     audit_event *e = &r->evs[i];
     free((void *)e->id); /* all its strings: one allocation */
-    json_decref((json_t *)e->data);
+    audit_data_free((audit_data *)e->data);
   }
   free(r->evs);
   audit_findings_free(&r->early);
@@ -556,6 +562,12 @@ static void ev_json(json_t *o, const audit_event *evs, const audit_finding *f) {
     json_object_set_new(o, "id", json_string(e->id));
     json_object_set_new(o, "type", json_string(e->type));
   }
+}
+
+/* A kept integer field for sp_flow_sims_by (-1 when there is none). */
+static long long kept_int(void *data, const char *field) {
+  long long v;
+  return audit_data_get_int(data, field, &v) ? v : -1;
 }
 
 static int is_reported(const audit_finding *f, const char *sel) {
@@ -864,7 +876,8 @@ static int replay_run(int argc, char **argv) {
     }
     if (!oc[k].bcycp_ref)
       oc[k].bcycp_ref = audit_data_str(e, "bcycp_ref");
-    sp_flow_apply(&oc[k].flow, e->type, e->subject, e->time, e->data);
+    sp_flow_apply_counted(&oc[k].flow, e->type, e->subject, e->time_ms,
+                          sp_flow_sims_by(e->type, kept_int, (void *)e->data));
   }
   audit_map_free(&subj);
   audit_map_free(&om);

@@ -1,0 +1,169 @@
+/* audit_data.c - the kept fields of an event's data (audit_data.h).
+ *
+ * One allocation: a header with, per field, its kind and the offset of its
+ * value in the bytes after it (a NUL-terminated string, or a long long). */
+#include "audit_data.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+#define X(name) F_##name,
+  AUDIT_DATA_FIELDS
+#undef X
+  F_COUNT
+};
+
+static const char *const names[F_COUNT] = {
+#define X(name) #name,
+    AUDIT_DATA_FIELDS
+#undef X
+};
+
+enum { KV_NONE, KV_STR, KV_INT };
+
+struct audit_data {
+  json_t *failures;
+  uint8_t kind[F_COUNT];
+  uint32_t off[F_COUNT];
+  char bytes[];
+};
+
+static int field_of(const char *key, size_t n) {
+  for (int i = 0; i < F_COUNT; i++)
+    if (names[i][0] == key[0] && strlen(names[i]) == n &&
+        !memcmp(names[i], key, n))
+      return i;
+  return -1;
+}
+
+/* The values found, before packing. */
+typedef struct {
+  uint8_t kind[F_COUNT];
+  const char *str[F_COUNT];
+  size_t len[F_COUNT];
+  long long i[F_COUNT];
+  json_t *failures;
+} kept_values;
+
+static audit_data *pack(kept_values *f) {
+  size_t size = sizeof(audit_data);
+  for (int i = 0; i < F_COUNT; i++)
+    if (f->kind[i] == KV_STR)
+      size += f->len[i] + 1;
+    else if (f->kind[i] == KV_INT)
+      size += sizeof(long long);
+  audit_data *d = malloc(size);
+  if (!d) {
+    json_decref(f->failures);
+    return NULL;
+  }
+  d->failures = f->failures;
+  size_t at = 0;
+  for (int i = 0; i < F_COUNT; i++) {
+    d->kind[i] = f->kind[i];
+    d->off[i] = (uint32_t)at;
+    if (f->kind[i] == KV_STR) {
+      memcpy(d->bytes + at, f->str[i], f->len[i]);
+      d->bytes[at + f->len[i]] = '\0';
+      at += f->len[i] + 1;
+    } else if (f->kind[i] == KV_INT) {
+      memcpy(d->bytes + at, &f->i[i], sizeof f->i[i]);
+      at += sizeof f->i[i];
+    }
+  }
+  return d;
+}
+
+audit_data *audit_data_from_json(const json_t *data) {
+  kept_values f;
+  memset(&f, 0, sizeof f);
+  if (json_is_object(data)) {
+    for (int i = 0; i < F_COUNT; i++) {
+      const json_t *v = json_object_get(data, names[i]);
+      if (json_is_string(v)) {
+        f.kind[i] = KV_STR;
+        f.str[i] = json_string_value(v);
+        f.len[i] = strlen(f.str[i]); /* as a C string, like the readers */
+      } else if (json_is_integer(v)) {
+        f.kind[i] = KV_INT;
+        f.i[i] = json_integer_value(v);
+      }
+    }
+    json_t *fl = json_object_get(data, "failures");
+    if (json_is_array(fl))
+      f.failures = json_incref(fl);
+  }
+  return pack(&f);
+}
+
+audit_data *audit_data_from_jv(const sp_jdoc *d, const sp_jv *data) {
+  kept_values f;
+  memset(&f, 0, sizeof f);
+  if (data && data->type == SP_JV_OBJ) {
+    for (const sp_jv *m = sp_jv_first(d, data); m; m = sp_jv_next(d, m)) {
+      const char *k = sp_jv_key(d, m);
+      if (m->type == SP_JV_ARR && !strcmp(k, "failures")) {
+        if (!(f.failures = sp_jv_to_json(d, m)))
+          return NULL;
+        continue;
+      }
+      int i = field_of(k, m->klen);
+      if (i < 0)
+        continue;
+      if (m->type == SP_JV_STR) {
+        f.kind[i] = KV_STR;
+        f.str[i] = sp_jv_str(d, m);
+        f.len[i] = strlen(f.str[i]);
+      } else if (m->type == SP_JV_INT) {
+        f.kind[i] = KV_INT;
+        f.i[i] = m->i;
+      }
+    }
+  }
+  return pack(&f);
+}
+
+void audit_data_free(audit_data *d) {
+  if (!d)
+    return;
+  json_decref(d->failures);
+  free(d);
+}
+
+const char *audit_data_get_str(const audit_data *d, const char *key) {
+  int i = d && key ? field_of(key, strlen(key)) : -1;
+  return i >= 0 && d->kind[i] == KV_STR ? d->bytes + d->off[i] : NULL;
+}
+
+int audit_data_get_int(const audit_data *d, const char *key, long long *v) {
+  int i = d && key ? field_of(key, strlen(key)) : -1;
+  if (i < 0 || d->kind[i] != KV_INT)
+    return 0;
+  memcpy(v, d->bytes + d->off[i], sizeof *v);
+  return 1;
+}
+
+const json_t *audit_data_failures(const audit_data *d) {
+  return d ? d->failures : NULL;
+}
+
+json_t *audit_data_to_json(const audit_data *d) {
+  json_t *o = json_object();
+  for (int i = 0; o && d && i < F_COUNT; i++) {
+    long long v;
+    json_t *x = d->kind[i] == KV_STR ? json_string(d->bytes + d->off[i])
+                : audit_data_get_int(d, names[i], &v) ? json_integer(v)
+                                                      : NULL;
+    if (x && json_object_set_new(o, names[i], x)) {
+      json_decref(o);
+      return NULL;
+    }
+  }
+  if (o && d && d->failures && json_object_set(o, "failures", d->failures)) {
+    json_decref(o);
+    return NULL;
+  }
+  return o;
+}
