@@ -213,6 +213,16 @@ int sp_db_ensure(sp_db *db, char *errstr, size_t errlen) {
   return -1;
 }
 
+PGconn *sp_db_ready(sp_db *db) {
+  char err[512];
+  if (!db)
+    return NULL;
+  if (PQstatus(db->conn) != CONNECTION_OK &&
+      sp_db_ensure(db, err, sizeof err) != 0)
+    sp_debug("database still unreachable", "error", err);
+  return db->conn;
+}
+
 /* Fill errstr and the thread's SQLSTATE from a failed (or NULL) result. A
  * broken connection always reads as 08006, whatever the server said last
  * (pg_terminate_backend, for one, sends 57P01 just before hanging up). */

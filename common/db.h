@@ -23,6 +23,11 @@ void sp_db_close(sp_db *db);
 PGconn *sp_db_conn(sp_db *db);
 /* Reconnect when the connection is broken; 0 when usable. */
 int sp_db_ensure(sp_db *db, char *errstr, size_t errlen);
+/* The connection for a statement run outside sp_db_tx (a request's token
+ * check, a read): one found broken is reconnected first, so a service
+ * answers again as soon as PostgreSQL is back (a restart breaks every
+ * connection). Still away: the old connection, whose statement fails. */
+PGconn *sp_db_ready(sp_db *db);
 /* How long sp_db_tx keeps retrying (default SIMPKI_DB_RETRY_MS or 60 s). */
 void sp_db_set_retry_ms(sp_db *db, long ms);
 

@@ -134,12 +134,51 @@ int ac_create(PGconn *tx, const ac_ctx *x, const sp_event *ev, char *errstr,
              : 0;
 }
 
+static const char *field(json_t *b, const char *key) {
+  return json_string_value(json_object_get(b, key));
+}
+
+void ac_request_from_body(json_t *body, ac_req_kind kind, ac_request *r) {
+  *r = (ac_request){.kind = kind, .login = field(body, "login")};
+  switch (kind) {
+  case AC_REQ_LOGIN:
+    r->password = field(body, "password");
+    break;
+  case AC_REQ_RECOVERY:
+    r->cert_type = field(body, "cert_type");
+    r->id_number = field(body, "id_number");
+    r->captcha_id = field(body, "captcha_id");
+    r->captcha_answer = field(body, "captcha_answer");
+    break;
+  case AC_REQ_VERIFY:
+    r->otp = field(body, "otp");
+  }
+}
+
+ac_status ac_request_check(const ac_request *r, char login[SP_PHONE_LEN + 1]) {
+  char why[200];
+  login[0] = '\0';
+  int present = r->kind == AC_REQ_LOGIN      ? r->password != NULL
+                : r->kind == AC_REQ_RECOVERY ? r->cert_type && r->id_number
+                                             : r->otp != NULL;
+  if (!r->login || !present ||
+      sp_phone_normalize_vn(r->login, login, why, sizeof why))
+    return AC_BAD_INPUT;
+  if (r->kind == AC_REQ_RECOVERY && strcmp(r->cert_type, "personal") &&
+      strcmp(r->cert_type, "organization")) {
+    login[0] = '\0';
+    return AC_BAD_INPUT;
+  }
+  return AC_OK;
+}
+
 ac_status ac_login(PGconn *tx, const char *login_in, const char *password,
                    time_t now, int *delay_s, char *errstr, size_t errlen) {
   *delay_s = 0;
   char login[SP_PHONE_LEN + 1], why[200];
-  if (!login_in || !password ||
-      sp_phone_normalize_vn(login_in, login, why, sizeof why))
+  const ac_request q = {.kind = AC_REQ_LOGIN, .login = login_in,
+                        .password = password};
+  if (ac_request_check(&q, login) != AC_OK)
     return AC_BAD_INPUT;
   const char *p[] = {login};
   PGresult *r = sp_db_query(
@@ -201,10 +240,9 @@ ac_status ac_recovery_request(PGconn *tx, const ac_ctx *x,
                               const char *id_number, time_t now,
                               char *errstr, size_t errlen) {
   char login[SP_PHONE_LEN + 1], why[200];
-  if (!login_in || !cert_type || !id_number ||
-      sp_phone_normalize_vn(login_in, login, why, sizeof why))
-    return AC_BAD_INPUT;
-  if (strcmp(cert_type, "personal") && strcmp(cert_type, "organization"))
+  const ac_request q = {.kind = AC_REQ_RECOVERY, .login = login_in,
+                        .cert_type = cert_type, .id_number = id_number};
+  if (ac_request_check(&q, login) != AC_OK)
     return AC_BAD_INPUT;
   const char *p[] = {login};
   PGresult *r = sp_db_query(
@@ -286,8 +324,8 @@ ac_status ac_recovery_verify(PGconn *tx, const ac_ctx *x, const char *login_in,
                              const char *otp, time_t now, char *errstr,
                              size_t errlen) {
   char login[SP_PHONE_LEN + 1], why[200];
-  if (!login_in || !otp ||
-      sp_phone_normalize_vn(login_in, login, why, sizeof why))
+  const ac_request q = {.kind = AC_REQ_VERIFY, .login = login_in, .otp = otp};
+  if (ac_request_check(&q, login) != AC_OK)
     return AC_BAD_INPUT;
   const char *p[] = {login};
   /* Locked: two recoveries at once for one account take turns here, and

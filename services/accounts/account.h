@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "event.h"
+#include "phone.h"
 
 #define AC_PRODUCER "accounts"
 #define AC_SOURCE "/simpki/accounts"
@@ -49,6 +50,32 @@ typedef enum {
   AC_BAD_INPUT, /* not a phone number, a bad field */
   AC_RETRY      /* database or SMS trouble: try again later */
 } ac_status;
+
+/* The API's requests and their fields, borrowed from the JSON body:
+ *   login     {"login", "password"}
+ *   recovery  {"login", "cert_type", "id_number", "captcha_id",
+ *              "captcha_answer"}
+ *   verify    {"login", "otp"} */
+typedef enum { AC_REQ_LOGIN, AC_REQ_RECOVERY, AC_REQ_VERIFY } ac_req_kind;
+
+typedef struct ac_request {
+  ac_req_kind kind;
+  const char *login; /* as typed: any form of the number */
+  const char *password;
+  const char *cert_type, *id_number, *captcha_id, *captcha_answer;
+  const char *otp;
+} ac_request;
+
+/* The body's fields for kind (a member absent or not a string is NULL).
+ * Pure. */
+void ac_request_from_body(json_t *body, ac_req_kind kind, ac_request *r);
+
+/* The checks that need no database: a login that is a Vietnamese mobile
+ * number (login: its canonical form, "" when not), the fields the kind
+ * needs present, cert_type "personal" or "organization". AC_OK, or
+ * AC_BAD_INPUT. Whether a password, an OTP or a captcha answer is right is
+ * for ac_login, ac_recovery_verify and the captcha to say. Pure. */
+ac_status ac_request_check(const ac_request *r, char login[SP_PHONE_LEN + 1]);
 
 /* sim.connected, inside the consumer's transaction: the account and its
  * first password by SMS. 0 done (or there already), 1 not for an account

@@ -36,10 +36,6 @@ static json_t *body(const sp_http_request *req) {
   return b;
 }
 
-static const char *field(json_t *b, const char *k) {
-  return json_string_value(json_object_get(b, k));
-}
-
 static void answer_status(sp_http_response *resp, ac_status st) {
   switch (st) {
   case AC_OK:
@@ -73,8 +69,7 @@ static void answer_status(sp_http_response *resp, ac_status st) {
 
 typedef struct call_tx {
   ac_api *api;
-  int kind; /* 0 login, 1 recovery, 2 verify */
-  json_t *b;
+  const ac_request *r;
   time_t now;
   int delay;
   ac_status st;
@@ -82,35 +77,36 @@ typedef struct call_tx {
 
 static int call_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
   call_tx *t = arg;
-  json_t *b = t->b;
-  switch (t->kind) {
-  case 0:
-    t->st = ac_login(c, field(b, "login"), field(b, "password"), t->now,
-                     &t->delay, errstr, errlen);
+  const ac_request *r = t->r;
+  switch (r->kind) {
+  case AC_REQ_LOGIN:
+    t->st = ac_login(c, r->login, r->password, t->now, &t->delay, errstr,
+                     errlen);
     break;
-  case 1:
-    t->st = ac_recovery_request(c, &t->api->ctx, field(b, "login"),
-                                field(b, "cert_type"), field(b, "id_number"),
-                                t->now, errstr, errlen);
+  case AC_REQ_RECOVERY:
+    t->st = ac_recovery_request(c, &t->api->ctx, r->login, r->cert_type,
+                                r->id_number, t->now, errstr, errlen);
     break;
   default:
-    t->st = ac_recovery_verify(c, &t->api->ctx, field(b, "login"),
-                               field(b, "otp"), t->now, errstr, errlen);
+    t->st = ac_recovery_verify(c, &t->api->ctx, r->login, r->otp, t->now,
+                               errstr, errlen);
   }
   /* A refusal that wrote its counters and events commits; trouble does
    * not. */
   return t->st == AC_RETRY ? SP_DB_REJECT : SP_DB_OK;
 }
 
-static void run(ac_api *api, int kind, const sp_http_request *req,
+static void run(ac_api *api, ac_req_kind kind, const sp_http_request *req,
                 sp_http_response *resp) {
   json_t *b = body(req);
   if (!b) {
     answer_status(resp, AC_BAD_INPUT);
     return;
   }
-  if (kind == 1) {
-    const char *id = field(b, "captcha_id"), *ans = field(b, "captcha_answer");
+  ac_request r;
+  ac_request_from_body(b, kind, &r);
+  if (kind == AC_REQ_RECOVERY) {
+    const char *id = r.captcha_id, *ans = r.captcha_answer;
     if (!id || !ans || ac_captcha_check(api->captcha, id, ans) != 1) {
       json_decref(b);
       answer(resp, 400, "captcha", "Mã xác nhận không đúng (the captcha "
@@ -118,7 +114,7 @@ static void run(ac_api *api, int kind, const sp_http_request *req,
       return;
     }
   }
-  call_tx t = {api, kind, b, sp_clock_now(), 0, AC_RETRY};
+  call_tx t = {api, &r, sp_clock_now(), 0, AC_RETRY};
   char err[512];
   pthread_mutex_lock(&api->lock);
   int rc = sp_db_tx(api->db, call_fn, &t, err, sizeof err);
@@ -130,11 +126,11 @@ static void run(ac_api *api, int kind, const sp_http_request *req,
   json_decref(b);
   if (t.delay > 0)
     sleep((unsigned)t.delay); /* slows guessing down */
-  if (kind == 1 && t.st == AC_OK)
+  if (kind == AC_REQ_RECOVERY && t.st == AC_OK)
     answer(resp, 202, "sent",
            "Nếu thông tin khớp với tài khoản, mã OTP đã được gửi qua SMS "
            "(if the details match an account, a code was sent by SMS)");
-  else if (kind == 2 && t.st == AC_OK)
+  else if (kind == AC_REQ_VERIFY && t.st == AC_OK)
     answer(resp, 200, "reset",
            "Mật khẩu mới đã được gửi qua SMS (a new password was sent by "
            "SMS)");
@@ -144,15 +140,15 @@ static void run(ac_api *api, int kind, const sp_http_request *req,
 
 static void post_login(const sp_http_request *req, sp_http_response *resp,
                        void *opaque) {
-  run(opaque, 0, req, resp);
+  run(opaque, AC_REQ_LOGIN, req, resp);
 }
 static void post_recovery(const sp_http_request *req, sp_http_response *resp,
                           void *opaque) {
-  run(opaque, 1, req, resp);
+  run(opaque, AC_REQ_RECOVERY, req, resp);
 }
 static void post_verify(const sp_http_request *req, sp_http_response *resp,
                         void *opaque) {
-  run(opaque, 2, req, resp);
+  run(opaque, AC_REQ_VERIFY, req, resp);
 }
 
 static void get_captcha(const sp_http_request *req, sp_http_response *resp,

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +88,7 @@ int ds_outbox_lag(const char *text, double *lag) {
       if (v) {
         char *e;
         double d = strtod(v, &e);
-        if (e != v) {
+        if (e != v && isfinite(d)) { /* "NaN" and "+Inf" are no lag */
           sum += d;
           found = 1;
         }
@@ -95,7 +96,7 @@ int ds_outbox_lag(const char *text, double *lag) {
     }
     line = nl ? nl + 1 : NULL;
   }
-  if (!found)
+  if (!found || !isfinite(sum)) /* JSON carries no NaN or infinity */
     return -1;
   *lag = sum;
   return 0;

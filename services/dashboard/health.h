@@ -24,8 +24,9 @@ typedef struct ds_service {
  * bad item. *out is malloc'd. */
 int ds_services_parse(const char *spec, ds_service **out, size_t *n,
                       char *errstr, size_t errlen);
-/* The sum of the simpki_outbox_lag samples in a Prometheus text page:
- * 0 with *lag, or -1 when there is none. */
+/* The sum of the simpki_outbox_lag samples in a Prometheus text page
+ * (NaN and infinite samples left out): 0 with *lag, or -1 when there is
+ * none or the sum is not finite. */
 int ds_outbox_lag(const char *metrics, double *lag);
 json_t *ds_services_json(const ds_service *s, size_t n);
 

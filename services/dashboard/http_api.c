@@ -8,8 +8,8 @@
 
 #include "access.h"
 #include "assets.h"
+#include "http_auth.h"
 #include "log.h"
-#include "users.h"
 
 #define SSE_KEEPALIVE_MS 15000
 #define SSE_MIN_GAP_MS 300 /* at most about three updates a second */
@@ -26,50 +26,20 @@ static long long mono_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void refuse(sp_http_response *resp, int status, const char *code,
-                   const char *msg) {
-  sp_http_json(resp, status,
-               json_pack("{s:s, s:s}", "error", msg, "code", code));
-}
-
-/* The caller may read the dashboard: 1; else 0 with the answer set. */
+/* The caller may read the dashboard: 1; else 0 with the answer set. The
+ * token comes in the Authorization header or, for EventSource, which
+ * cannot set headers, as ?token=. */
 static int allowed(ds_api *api, const sp_http_request *req,
                    sp_http_response *resp) {
-  const char *h = sp_http_header(req, "Authorization");
-  const char *token = NULL;
-  if (h && !strncmp(h, "Bearer ", 7))
-    token = h + 7;
-  else
+  const char *token = iv_http_bearer(req);
+  if (!token)
     token = sp_http_query(req, "token");
-  if (!token || !*token) {
-    refuse(resp, 401, "no_token",
-           "a token is required: \"Authorization: Bearer TOKEN\"");
-    return 0;
-  }
   iv_principal who;
-  char err[512];
   pthread_mutex_lock(&api->db_lock);
-  int found = iv_authenticate(sp_db_conn(api->db), token, &who, err,
-                              sizeof err);
+  int ok = iv_http_caller(sp_db_ready(api->db), req, token, resp, &who);
   pthread_mutex_unlock(&api->db_lock);
-  if (found < 0) {
-    sp_warn("dashboard: cannot check a token", "error", err);
-    refuse(resp, 503, "unavailable", "the database is unreachable; retry");
-    return 0;
-  }
-  if (!found) {
-    sp_warn("request refused: unknown token", "path", req->path);
-    refuse(resp, 401, "bad_token", "the token is unknown or disabled");
-    return 0;
-  }
-  if (who.role != IV_ROLE_AUDITOR && who.role != IV_ROLE_BAN_KHDN) {
-    sp_warn("request refused: not allowed", "user", who.user, "role",
-            iv_role_name(who.role), "path", req->path);
-    refuse(resp, 403, "forbidden",
-           "the dashboard is for the roles auditor and ban_khdn");
-    return 0;
-  }
-  return 1;
+  return ok && iv_http_allowed(&who, IV_OP_READ_DASHBOARD, NULL, NULL, req,
+                               resp);
 }
 
 json_t *ds_api_state_json(ds_api *api) {

@@ -48,7 +48,7 @@ static void usage(FILE *fp) {
 static int health(void *opaque, char *detail, size_t len) {
   ds_api *api = opaque;
   pthread_mutex_lock(&api->db_lock);
-  PGconn *c = sp_db_conn(api->db);
+  PGconn *c = sp_db_ready(api->db);
   int ok = c && PQstatus(c) == CONNECTION_OK;
   pthread_mutex_unlock(&api->db_lock);
   pthread_mutex_lock(&api->sh->lock);

@@ -42,11 +42,18 @@ static const char *str_of(const json_t *data, const char *key) {
   return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* The counts the fold adds up: a number beyond 2^53 in magnitude (past
+ * what JSON carries exactly; 1e300 past long long itself) counts as
+ * absent, so sums of them cannot overflow. */
+#define COUNT_MAX 9007199254740992LL
+
 static long long int_of(const json_t *data, const char *key, long long def) {
   const json_t *v = json_is_object(data) ? json_object_get(data, key) : NULL;
-  if (json_is_integer(v))
+  if (json_is_integer(v) && json_integer_value(v) >= -COUNT_MAX &&
+      json_integer_value(v) <= COUNT_MAX)
     return (long long)json_integer_value(v);
-  if (json_is_real(v))
+  if (json_is_real(v) && json_real_value(v) >= -(double)COUNT_MAX &&
+      json_real_value(v) <= (double)COUNT_MAX)
     return (long long)json_real_value(v);
   return def;
 }
@@ -537,7 +544,10 @@ static void apply_batch_event(ds_state *s, const char *type, const json_t *d,
     b->loaded = int_of(d, "loaded", 0);
     b->already = int_of(d, "already_present", 0);
     b->failed = int_of(d, "failed", 0);
-    b->duration_s = num_of(d, "duration_s");
+    /* A duration past what a load takes (or below 0) counts as none: it
+     * becomes milliseconds as a long long (hlr_json). */
+    double dur = num_of(d, "duration_s");
+    b->duration_s = dur >= 0 && dur <= 1e7 ? dur : 0;
     b->prov_ms = ms;
     const json_t *f = json_object_get(d, "failures");
     size_t nf = json_is_array(f) ? json_array_size(f) : 0;

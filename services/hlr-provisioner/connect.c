@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "phone.h"
+
 static const char *const names[] = {"find",   "clear_old", "set_new", "verify",
                                     "restore", "done",     "failed"};
 
@@ -154,5 +156,37 @@ int hp_connect_run(hp_hlr *h, hp_conn *c, hp_conn_save_fn save, void *arg) {
     if (c->step != before && save(arg, c))
       return -1;
   }
+  return 0;
+}
+
+static const char *str(const sp_event *ev, const char *key) {
+  return json_string_value(json_object_get(ev->data, key));
+}
+
+int hp_conn_from_event(const sp_event *ev, hp_conn *c, const char **case_id,
+                       char *errstr, size_t errlen) {
+  memset(c, 0, sizeof *c);
+  *case_id = NULL;
+  const char *rid = str(ev, "request_id"), *iccid = str(ev, "iccid");
+  const char *msisdn_in = str(ev, "msisdn");
+  json_t *swap_j = json_object_get(ev->data, "swap");
+  char msisdn[SP_PHONE_LEN + 1], why[256];
+  if (!rid || !*rid || strlen(rid) > 63 || !iccid || strlen(iccid) > 20 ||
+      !msisdn_in || !json_is_boolean(swap_j)) {
+    snprintf(errstr, errlen,
+             "%s %s needs request_id, iccid, msisdn and swap (a boolean)",
+             ev->type, ev->id);
+    return -1;
+  }
+  if (sp_phone_normalize_vn(msisdn_in, msisdn, why, sizeof why)) {
+    snprintf(errstr, errlen, "%s %s: %s", ev->type, ev->id, why);
+    return -1;
+  }
+  c->swap = json_is_true(swap_j);
+  c->step = HP_CONN_FIND;
+  snprintf(c->request_id, sizeof c->request_id, "%s", rid);
+  snprintf(c->iccid, sizeof c->iccid, "%s", iccid);
+  snprintf(c->msisdn, sizeof c->msisdn, "%s", msisdn);
+  *case_id = str(ev, "case_id");
   return 0;
 }

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "event.h"
 #include "hlr.h"
 
 typedef enum {
@@ -45,6 +46,15 @@ typedef struct hp_conn {
 /* The step's name as stored ("find", "clear_old"...), and back (-1). */
 const char *hp_conn_step_name(hp_conn_step s);
 int hp_conn_step_parse(const char *name);
+
+/* A connection.requested event (inventory's B9) as a saga to run, at step
+ * FIND: request_id (1 to 63 bytes), iccid (at most 20), msisdn (any form
+ * sp_phone_normalize_vn takes, kept canonical), swap (a boolean);
+ * *case_id is the event's case_id, or NULL. 0, or -1 with the reason
+ * (naming the event; dead-letter it). The IMSI is the store's to find.
+ * Pure. */
+int hp_conn_from_event(const sp_event *ev, hp_conn *c, const char **case_id,
+                       char *errstr, size_t errlen);
 
 /* Save the saga's progress; 0 ok. Called after every step taken. */
 typedef int (*hp_conn_save_fn)(void *arg, const hp_conn *c);

@@ -10,10 +10,6 @@
 #include "phone.h"
 #include "store.h"
 
-static const char *str(const sp_event *ev, const char *key) {
-  return json_string_value(json_object_get(ev->data, key));
-}
-
 /* The answer to a request, on its subject, in tx. */
 static int answer(PGconn *tx, const hp_conn *c, const char *case_id,
                   const char *correlation, char *errstr, size_t errlen) {
@@ -42,21 +38,11 @@ static int answer(PGconn *tx, const hp_conn *c, const char *case_id,
 
 int hp_cstore_enqueue(PGconn *tx, const sp_event *ev, char *errstr,
                       size_t errlen) {
-  const char *rid = str(ev, "request_id"), *iccid = str(ev, "iccid");
-  const char *msisdn_in = str(ev, "msisdn"), *case_id = str(ev, "case_id");
-  json_t *swap_j = json_object_get(ev->data, "swap");
-  char msisdn[SP_PHONE_LEN + 1], why[256];
-  if (!rid || !*rid || strlen(rid) > 63 || !iccid || strlen(iccid) > 20 ||
-      !msisdn_in || !json_is_boolean(swap_j)) {
-    snprintf(errstr, errlen,
-             "%s %s needs request_id, iccid, msisdn and swap (a boolean)",
-             ev->type, ev->id);
+  hp_conn c;
+  const char *case_id;
+  if (hp_conn_from_event(ev, &c, &case_id, errstr, errlen))
     return 1;
-  }
-  if (sp_phone_normalize_vn(msisdn_in, msisdn, why, sizeof why)) {
-    snprintf(errstr, errlen, "%s %s: %s", ev->type, ev->id, why);
-    return 1;
-  }
+  const char *rid = c.request_id, *iccid = c.iccid;
   const char *pr[] = {rid};
   PGresult *r = sp_db_query(
       tx, "SELECT 1 FROM hlr_connections WHERE request_id = $1", 1, pr,
@@ -67,10 +53,6 @@ int hp_cstore_enqueue(PGconn *tx, const sp_event *ev, char *errstr,
   PQclear(r);
   if (seen)
     return 0;
-  hp_conn c = {.swap = json_is_true(swap_j), .step = HP_CONN_FIND};
-  snprintf(c.request_id, sizeof c.request_id, "%s", rid);
-  snprintf(c.iccid, sizeof c.iccid, "%s", iccid);
-  snprintf(c.msisdn, sizeof c.msisdn, "%s", msisdn);
   const char *correlation =
       ev->correlationid[0] ? ev->correlationid : ev->subject;
   const char *pi[] = {iccid};

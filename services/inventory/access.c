@@ -22,7 +22,9 @@ static const char *const op_names[IV_OP_COUNT] = {
     [IV_OP_DELIVER] = "deliver",         [IV_OP_MARK_FAULTY] = "mark_faulty",
     [IV_OP_RETURN] = "return",           [IV_OP_READ_STOCK] = "read_stock",
     [IV_OP_READ_RECONCILE] = "read_reconcile",
-    [IV_OP_LOAD_DATA] = "load_data",
+    [IV_OP_LOAD_DATA] = "load_data",     [IV_OP_READ_ORDERS] = "read_orders",
+    [IV_OP_IMPORT_NOTICE] = "import_notice",
+    [IV_OP_READ_DASHBOARD] = "read_dashboard",
 };
 
 const char *iv_role_name(iv_role r) {
@@ -64,7 +66,8 @@ int iv_op_of_action(iv_action_kind k) {
 
 int iv_op_is_write(iv_op op) {
   return (unsigned)op < IV_OP_COUNT && op != IV_OP_READ_STOCK &&
-         op != IV_OP_READ_RECONCILE;
+         op != IV_OP_READ_RECONCILE && op != IV_OP_READ_ORDERS &&
+         op != IV_OP_READ_DASHBOARD;
 }
 
 /* Same id rule as sim_state's, so a scope can be compared with a SIM's. */
@@ -210,6 +213,25 @@ int iv_may(const iv_principal *who, iv_op op, const char *target_ctkv,
     snprintf(what, sizeof what, "read the reconciliation %s", where);
     rule = "a CTKV reads its own counts; shops read none";
     break;
+  case IV_OP_READ_ORDERS:
+    /* An order names BCYCP's contact person: not for the regions. */
+    ok = head_office || r == IV_ROLE_BCYCP;
+    snprintf(what, sizeof what, "read BCYCP's orders or the vendors");
+    rule = "orders and vendors are read by the head office, BCYCP and "
+           "auditors";
+    break;
+  case IV_OP_IMPORT_NOTICE:
+    /* Cục CTS (BCYCP) sends its notices; Ban KHDN enters one received
+     * otherwise. They name people and their identity numbers. */
+    ok = r == IV_ROLE_BCYCP || r == IV_ROLE_BAN_KHDN;
+    snprintf(what, sizeof what, "import a Cục CTS notice");
+    rule = "only BCYCP (bcycp) and Ban KHDN (ban_khdn) import notices";
+    break;
+  case IV_OP_READ_DASHBOARD:
+    ok = r == IV_ROLE_AUDITOR || r == IV_ROLE_BAN_KHDN;
+    snprintf(what, sizeof what, "read the operations dashboard");
+    rule = "the dashboard is for the roles auditor and ban_khdn";
+    break;
   case IV_OP_LOAD_DATA:
   default:
     ok = r == IV_ROLE_BAN_KHDN || r == IV_ROLE_BAN_KHCN;
@@ -253,6 +275,19 @@ int iv_token_hash(const char *token, char out[IV_TOKEN_HEX + 1]) {
       return -1;
   sp_sha256_hex(token, IV_TOKEN_HEX, out);
   return 0;
+}
+
+int iv_token_days_parse(const char *s) {
+  if (!s || !*s || strlen(s) > 4 || strspn(s, "0123456789") != strlen(s))
+    return -1;
+  int n = 0;
+  for (const char *p = s; *p; p++)
+    n = n * 10 + (*p - '0');
+  return n >= 1 && n <= IV_TOKEN_DAYS_MAX ? n : -1;
+}
+
+int iv_token_live(int has_end, long long expires_us, long long now_us) {
+  return !has_end || now_us < expires_us;
 }
 
 int iv_token_equal(const char *a, const char *b) {

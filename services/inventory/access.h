@@ -6,7 +6,9 @@
  * known). Writes follow the SIM: Ban KHDN hands SIMs over, the receiving
  * CTKV stocks them in and moves them to its shops, the shop holding a SIM
  * (or its CTKV) connects, sells and delivers it. BCYCP and auditors only
- * read. */
+ * read SIMs. Beyond the inventory, the same users and rules guard
+ * order-intake's reads and its Cục CTS notices, and the dashboard (README,
+ * "Access"). */
 #ifndef IV_ACCESS_H
 #define IV_ACCESS_H
 
@@ -38,13 +40,17 @@ typedef enum {
   IV_OP_READ_STOCK,
   IV_OP_READ_RECONCILE,
   IV_OP_LOAD_DATA, /* organisation, numbers, tariffs */
+  IV_OP_READ_ORDERS,    /* order-intake: BCYCP's orders, the vendors */
+  IV_OP_IMPORT_NOTICE,  /* order-intake: a Cục CTS notice (A4) */
+  IV_OP_READ_DASHBOARD, /* the operations dashboard's data */
   IV_OP_COUNT
 } iv_op;
 
 /* "ban_khdn", "ban_khcn", "tt_tctk", "ctkv", "shop", "bcycp", "auditor". */
 const char *iv_role_name(iv_role r);
 int iv_role_parse(const char *s); /* the role, or -1 */
-/* "handover", ..., "read_stock", "read_reconcile", "load_data". */
+/* "handover", ..., "read_stock", "read_reconcile", "load_data",
+ * "read_orders", "import_notice", "read_dashboard". */
 const char *iv_op_name(iv_op op);
 int iv_op_parse(const char *s); /* the operation, or -1 */
 /* The operation a person needs for a SIM action, or -1 for the actions
@@ -79,6 +85,8 @@ int iv_principal_check(const iv_principal *who, char *why, size_t whylen);
  *   read_stock       ctkv: whose stock ("" = all); shop: one shop's
  *                    (give its CTKV too, for its ctkv user)
  *   read_reconcile   ctkv: whose counts ("" = all)
+ *   load_data, read_orders, import_notice, read_dashboard: no target (the
+ *                    head office's and BCYCP's, never a region's)
  * 1 allowed; 0 refused, with a reason naming who and what ("user
  * shop-hni-001 (shop HNI-001) may not transfer SIMs of CTKV2: ..."). An
  * invalid principal, and a target that is not an id, are refused. */
@@ -99,5 +107,18 @@ int iv_token_hash(const char *token, char out[IV_TOKEN_HEX + 1]);
 /* Constant-time comparison of two hashes (or tokens) of 64 characters: 1
  * equal, 0 not (or either is not 64 characters long). */
 int iv_token_equal(const char *a, const char *b);
+
+/* A token's life. Every token made or renewed gets an end, default
+ * IV_TOKEN_DAYS_DEFAULT days later (`simpkictl user add|renew
+ * --token-days N`, 1 to IV_TOKEN_DAYS_MAX). */
+#define IV_TOKEN_DAYS_DEFAULT 90
+#define IV_TOKEN_DAYS_MAX 3650
+/* The days in s: 1 to IV_TOKEN_DAYS_MAX written as plain decimal digits,
+ * else -1. */
+int iv_token_days_parse(const char *s);
+/* Is a token still good at now_us (Unix time in microseconds)? Its end is
+ * expires_us, or none when has_end is 0 (a token made before tokens
+ * expired, see schemas/sql/0011). 1 good; 0 expired: from its end on. */
+int iv_token_live(int has_end, long long expires_us, long long now_us);
 
 #endif

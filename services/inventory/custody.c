@@ -9,6 +9,7 @@
 #include "db.h"
 #include "numbering.h"
 #include "outbox.h"
+#include "reason.h"
 
 __attribute__((format(printf, 4, 5))) static iv_move_status
 status(iv_move_status s, char *errstr, size_t errlen, const char *fmt, ...) {
@@ -71,26 +72,60 @@ static void eligible_sql(iv_action_kind k, char *out, size_t len) {
   snprintf(out, len, "state IN (%s)%s", iv_action_from_states_sql(k), scope);
 }
 
-iv_move_status iv_move_range(PGconn *tx, const iv_move *m,
-                             iv_move_result *res, char *errstr,
+static const char *field(json_t *b, const char *key) {
+  return json_string_value(json_object_get(b, key));
+}
+
+int iv_move_from_body(json_t *body, iv_action_kind kind, const char *own_ctkv,
+                      iv_move *m, char *errstr, size_t errlen) {
+  memset(m, 0, sizeof *m);
+  m->kind = kind;
+  m->iccid_first = field(body, "iccid_first");
+  m->iccid_last = field(body, "iccid_last");
+  switch (kind) {
+  case IV_ACT_HANDOVER:
+    m->ctkv = field(body, "ctkv");
+    m->purpose = field(body, "purpose");
+    break;
+  case IV_ACT_STOCK_IN:
+    m->ctkv = field(body, "ctkv") ? field(body, "ctkv") : own_ctkv;
+    break;
+  case IV_ACT_WALK_IN:
+    m->iccid_first = m->iccid_last = field(body, "iccid");
+    /* fall through */
+  default: /* transfer, walk_in: the shop (its CTKV is looked up) */
+    m->shop = field(body, "shop");
+  }
+  if ((kind == IV_ACT_HANDOVER || kind == IV_ACT_STOCK_IN) &&
+      (!m->ctkv || !*m->ctkv)) {
+    snprintf(errstr, errlen, "\"ctkv\" is required");
+    return -1;
+  }
+  if ((kind == IV_ACT_TRANSFER || kind == IV_ACT_WALK_IN) && !m->shop) {
+    snprintf(errstr, errlen, "\"shop\" is required");
+    return -1;
+  }
+  return 0;
+}
+
+iv_move_status iv_move_check(const iv_move *m, long *sims, char *errstr,
                              size_t errlen) {
-  memset(res, 0, sizeof *res);
-  const char *type = event_type(m->kind);
-  if (!type)
+  *sims = 0;
+  if (!event_type(m->kind))
     return status(IV_MOVE_BAD_INPUT, errstr, errlen,
                   "%s is not a range move", iv_action_name(m->kind));
   long long first, last;
-  char why[200];
+  char why[200] = "it is required", q[25];
   if (!m->iccid_first ||
       vx_iccid_parse(m->iccid_first, strlen(m->iccid_first), &first, why,
                      sizeof why))
-    return status(IV_MOVE_BAD_INPUT, errstr, errlen, "first ICCID %.24s: %s",
-                  m->iccid_first ? m->iccid_first : "(none)", why);
+    return status(IV_MOVE_BAD_INPUT, errstr, errlen, "first ICCID %s: %s",
+                  iv_clip(m->iccid_first, 24, q), why);
   if (!m->iccid_last ||
       vx_iccid_parse(m->iccid_last, strlen(m->iccid_last), &last, why,
                      sizeof why))
-    return status(IV_MOVE_BAD_INPUT, errstr, errlen, "last ICCID %.24s: %s",
-                  m->iccid_last ? m->iccid_last : "(none)", why);
+    return status(IV_MOVE_BAD_INPUT, errstr, errlen, "last ICCID %s: %s",
+                  iv_clip(m->iccid_last, 24, q), why);
   if (strlen(m->iccid_first) != strlen(m->iccid_last) || last < first)
     return status(IV_MOVE_BAD_INPUT, errstr, errlen,
                   "the range %s..%s is empty or mixes ICCID lengths",
@@ -104,6 +139,21 @@ iv_move_status iv_move_range(PGconn *tx, const iv_move *m,
        (strcmp(m->purpose, "testing") && strcmp(m->purpose, "customers"))))
     return status(IV_MOVE_BAD_INPUT, errstr, errlen,
                   "a handover's purpose is \"testing\" or \"customers\"");
+  *sims = (long)want;
+  return IV_MOVE_OK;
+}
+
+iv_move_status iv_move_range(PGconn *tx, const iv_move *m,
+                             iv_move_result *res, char *errstr,
+                             size_t errlen) {
+  memset(res, 0, sizeof *res);
+  long sims;
+  iv_move_status st = iv_move_check(m, &sims, errstr, errlen);
+  if (st != IV_MOVE_OK)
+    return st;
+  const char *type = event_type(m->kind);
+  long long want = sims;
+  char why[200], q[41];
 
   /* Who receives: a CTKV that exists; a shop, and the CTKV it belongs to. */
   iv_action a = {m->kind, m->ctkv, m->shop};
@@ -113,8 +163,8 @@ iv_move_status iv_move_range(PGconn *tx, const iv_move *m,
     if (found < 0)
       return IV_MOVE_DB;
     if (!found)
-      return status(IV_MOVE_UNKNOWN, errstr, errlen, "no shop %.40s",
-                    m->shop ? m->shop : "(none)");
+      return status(IV_MOVE_UNKNOWN, errstr, errlen, "no shop %s",
+                    iv_clip(m->shop, 40, q));
     a.ctkv = res->ctkv;
   } else if (m->ctkv) {
     const char *p[] = {m->ctkv};
@@ -125,8 +175,8 @@ iv_move_status iv_move_range(PGconn *tx, const iv_move *m,
     int found = PQntuples(r) == 1;
     PQclear(r);
     if (!found)
-      return status(IV_MOVE_UNKNOWN, errstr, errlen, "no CTKV %.40s",
-                    m->ctkv);
+      return status(IV_MOVE_UNKNOWN, errstr, errlen, "no CTKV %s",
+                    iv_clip(m->ctkv, 40, q));
     snprintf(res->ctkv, sizeof res->ctkv, "%s", m->ctkv);
   } else {
     return status(IV_MOVE_BAD_INPUT, errstr, errlen, "%s needs a CTKV",
@@ -250,7 +300,9 @@ iv_move_status iv_sim_take(PGconn *tx, const char *iccid, iv_action_kind k,
     return IV_MOVE_DB;
   if (PQntuples(r) != 1) {
     PQclear(r);
-    return status(IV_MOVE_UNKNOWN, errstr, errlen, "no SIM %.24s", iccid);
+    char q[25];
+    return status(IV_MOVE_UNKNOWN, errstr, errlen, "no SIM %s",
+                  iv_clip(iccid, 24, q));
   }
   memset(out, 0, sizeof *out);
   out->sim.state = (iv_state)iv_state_parse(PQgetvalue(r, 0, 0));
@@ -268,16 +320,24 @@ iv_move_status iv_sim_take(PGconn *tx, const char *iccid, iv_action_kind k,
 }
 
 
-iv_move_status iv_mark_sim(PGconn *tx, const char *iccid,
-                           iv_action_kind kind, const char *reason,
-                           const char *by, char *errstr, size_t errlen) {
+iv_move_status iv_mark_check(iv_action_kind kind, const char *reason,
+                             char *errstr, size_t errlen) {
   if (kind != IV_ACT_MARK_FAULTY && kind != IV_ACT_RETURN)
     return status(IV_MOVE_BAD_INPUT, errstr, errlen, "not a single-SIM mark");
   if (!reason || !*reason || strlen(reason) > 500)
     return status(IV_MOVE_BAD_INPUT, errstr, errlen,
                   "a reason (up to 500 bytes) is required");
+  return IV_MOVE_OK;
+}
+
+iv_move_status iv_mark_sim(PGconn *tx, const char *iccid,
+                           iv_action_kind kind, const char *reason,
+                           const char *by, char *errstr, size_t errlen) {
+  iv_move_status st = iv_mark_check(kind, reason, errstr, errlen);
+  if (st != IV_MOVE_OK)
+    return st;
   iv_sim_row sr;
-  iv_move_status st = iv_sim_take(tx, iccid, kind, NULL, &sr, errstr, errlen);
+  st = iv_sim_take(tx, iccid, kind, NULL, &sr, errstr, errlen);
   if (st != IV_MOVE_OK)
     return st;
   const iv_sim sim = sr.sim;

@@ -7,6 +7,7 @@
 #ifndef IV_CUSTODY_H
 #define IV_CUSTODY_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 
@@ -40,6 +41,29 @@ typedef enum {
   IV_MOVE_REFUSED,    /* the SIMs may not move (state, scope): 409 */
   IV_MOVE_DB = -1     /* database trouble: retry */
 } iv_move_status;
+
+/* The body of POST /v1/handovers, /v1/stock-ins, /v1/transfers and
+ * /v1/walk-ins as a move of kind (its strings borrowed from body): the
+ * ICCIDs ("iccid" alone for a walk-in), a handover's CTKV and purpose, a
+ * stock-in's CTKV (own_ctkv, the caller's, when the body names none), a
+ * transfer's or walk-in's shop. 0, or -1 with the reason when the CTKV or
+ * the shop is missing. Pure; m->by is the caller's to set, and so are the
+ * lookups of the shop's CTKV and of the caller's rights. */
+int iv_move_from_body(json_t *body, iv_action_kind kind, const char *own_ctkv,
+                      iv_move *m, char *errstr, size_t errlen);
+
+/* The checks of a move that need no database: a range move's kind, both
+ * ICCIDs well formed (19 or 20 digits, 8984..., Luhn) and of one length,
+ * first <= last, at most IV_MAX_RANGE SIMs, a handover's purpose.
+ * IV_MOVE_OK with *sims, else IV_MOVE_BAD_INPUT with the reason. Pure. */
+iv_move_status iv_move_check(const iv_move *m, long *sims, char *errstr,
+                             size_t errlen);
+
+/* The check of a mark (mark_faulty, return) that needs no database: the
+ * kind, and a reason of 1 to 500 bytes. IV_MOVE_OK or IV_MOVE_BAD_INPUT
+ * with the reason. Pure. */
+iv_move_status iv_mark_check(iv_action_kind kind, const char *reason,
+                             char *errstr, size_t errlen);
 
 /* The CTKV of shop: 1 found (ctkv filled), 0 unknown, -1 error. */
 int iv_shop_ctkv(PGconn *c, const char *shop, char ctkv[IV_ID_MAX + 1],

@@ -8,6 +8,7 @@
 
 #include "access.h"
 #include "custody.h"
+#include "http_auth.h"
 #include "log.h"
 #include "reconcile.h"
 #include "sales.h"
@@ -21,38 +22,14 @@ static void refuse(sp_http_response *resp, int status, const char *code,
 /* The caller, from its bearer token: 1 known; 0 refused (answered). */
 static int caller(iv_api *api, const sp_http_request *req,
                   sp_http_response *resp, iv_principal *who) {
-  const char *h = sp_http_header(req, "Authorization");
-  if (!h || strncmp(h, "Bearer ", 7) != 0) {
-    refuse(resp, 401, "no_token",
-           "an \"Authorization: Bearer TOKEN\" header is required");
-    return 0;
-  }
-  char err[512];
-  int found = iv_authenticate(sp_db_conn(api->db), h + 7, who, err,
-                              sizeof err);
-  if (found < 0) {
-    refuse(resp, 503, "unavailable", "the database is unreachable; retry");
-    return 0;
-  }
-  if (!found) {
-    sp_warn("request refused: unknown token", "path", req->path);
-    refuse(resp, 401, "bad_token", "the token is unknown or disabled");
-    return 0;
-  }
-  return 1;
+  return iv_http_caller(sp_db_ready(api->db), req, iv_http_bearer(req), resp,
+                        who);
 }
 
 static int allowed(const iv_principal *who, iv_op op, const char *ctkv,
                    const char *shop, const sp_http_request *req,
                    sp_http_response *resp) {
-  char why[512];
-  if (iv_may(who, op, ctkv, shop, why, sizeof why))
-    return 1;
-  sp_warn("request refused: not allowed", "user", who->user, "role",
-          iv_role_name(who->role), "op", iv_op_name(op), "path", req->path,
-          "reason", why);
-  refuse(resp, 403, "forbidden", why);
-  return 0;
+  return iv_http_allowed(who, op, ctkv, shop, req, resp);
 }
 
 static json_t *body_object(const sp_http_request *req,
@@ -151,47 +128,27 @@ static void post_move(const sp_http_request *req, sp_http_response *resp,
     pthread_mutex_unlock(&api->lock);
     return;
   }
-  iv_move m = {.kind = rc->kind, .by = who.user,
-               .iccid_first = field(b, "iccid_first"),
-               .iccid_last = field(b, "iccid_last")};
+  iv_move m;
   char shop_ctkv[IV_ID_MAX + 1] = "", err[512];
   iv_op op = (iv_op)iv_op_of_action(rc->kind);
-  const char *tctkv = NULL, *tshop = NULL;
-  switch (rc->kind) {
-  case IV_ACT_HANDOVER:
-    m.ctkv = tctkv = field(b, "ctkv");
-    m.purpose = field(b, "purpose");
-    break;
-  case IV_ACT_STOCK_IN:
-    m.ctkv = tctkv = field(b, "ctkv") ? field(b, "ctkv") : who.ctkv;
-    break;
-  case IV_ACT_WALK_IN:
-    m.iccid_first = m.iccid_last = field(b, "iccid");
-    /* fall through */
-  default: /* transfer, walk_in: the shop and its CTKV */
-    m.shop = tshop = field(b, "shop");
-    if (m.shop) {
-      int found = iv_shop_ctkv(sp_db_conn(api->db), m.shop, shop_ctkv, err,
-                               sizeof err);
-      if (found < 0) {
-        refuse(resp, 503, "unavailable", "the database is unreachable");
-        goto out;
-      }
-      if (!found) {
-        refuse(resp, 404, "not_found", "no such shop");
-        goto out;
-      }
-      tctkv = shop_ctkv;
+  if (iv_move_from_body(b, rc->kind, who.ctkv, &m, err, sizeof err)) {
+    refuse(resp, 400, "bad_request", err);
+    goto out;
+  }
+  m.by = who.user;
+  const char *tctkv = m.ctkv, *tshop = m.shop;
+  if (m.shop) { /* transfer, walk_in: the shop's CTKV */
+    int found = iv_shop_ctkv(sp_db_conn(api->db), m.shop, shop_ctkv, err,
+                             sizeof err);
+    if (found < 0) {
+      refuse(resp, 503, "unavailable", "the database is unreachable");
+      goto out;
     }
-  }
-  if ((rc->kind == IV_ACT_HANDOVER || rc->kind == IV_ACT_STOCK_IN) &&
-      (!tctkv || !*tctkv)) {
-    refuse(resp, 400, "bad_request", "\"ctkv\" is required");
-    goto out;
-  }
-  if ((rc->kind == IV_ACT_TRANSFER || rc->kind == IV_ACT_WALK_IN) && !tshop) {
-    refuse(resp, 400, "bad_request", "\"shop\" is required");
-    goto out;
+    if (!found) {
+      refuse(resp, 404, "not_found", "no such shop");
+      goto out;
+    }
+    tctkv = shop_ctkv;
   }
   if (!allowed(&who, op, tctkv, tshop, req, resp))
     goto out;
@@ -318,12 +275,10 @@ static void post_connection(const sp_http_request *req,
   shop_call sc;
   if (!shop_begin(api, req, resp, IV_OP_CONNECT, &sc))
     return;
-  json_t *swap = json_object_get(sc.body, "swap");
-  iv_connect_req r = {.iccid = field(sc.body, "iccid"), .shop = sc.shop,
-                      .by = sc.who.user, .case_id = field(sc.body, "case_id"),
-                      .swap = json_is_boolean(swap) ? json_is_true(swap) : -1,
-                      .msisdn = field(sc.body, "msisdn"),
-                      .package = field(sc.body, "package")};
+  iv_connect_req r;
+  iv_connect_from_body(sc.body, &r);
+  r.shop = sc.shop;
+  r.by = sc.who.user;
   connect_tx t = {&r, {{0}, {0}, 0}, IV_MOVE_DB};
   char err[1024];
   if (sp_db_tx(api->db, connect_fn, &t, err, sizeof err) == SP_DB_OK) {
@@ -405,12 +360,10 @@ static void post_sale(const sp_http_request *req, sp_http_response *resp,
   shop_call sc;
   if (!shop_begin(api, req, resp, IV_OP_SELL, &sc))
     return;
-  json_t *buyer = json_object_get(sc.body, "buyer");
-  iv_sale_req r = {.iccid = field(sc.body, "iccid"), .shop = sc.shop,
-                   .by = sc.who.user,
-                   .buyer_name = json_string_value(json_object_get(buyer, "name")),
-                   .buyer_id = json_string_value(json_object_get(buyer, "id_number")),
-                   .buyer_phone = json_string_value(json_object_get(buyer, "phone"))};
+  iv_sale_req r;
+  iv_sale_from_body(sc.body, &r);
+  r.shop = sc.shop;
+  r.by = sc.who.user;
   sale_tx t = {&r, NULL, IV_MOVE_DB};
   char err[1024];
   if (sp_db_tx(api->db, sale_fn, &t, err, sizeof err) == SP_DB_OK) {
@@ -445,11 +398,10 @@ static void post_delivery(const sp_http_request *req, sp_http_response *resp,
   shop_call sc;
   if (!shop_begin(api, req, resp, IV_OP_DELIVER, &sc))
     return;
-  json_t *paid = json_object_get(sc.body, "amount_paid");
-  deliver_tx t = {field(sc.body, "iccid"), sc.shop,
-                  field(sc.body, "received_by"), sc.who.user,
-                  json_is_integer(paid) ? json_integer_value(paid) : -1,
-                  IV_MOVE_DB};
+  iv_delivery_req d;
+  iv_delivery_from_body(sc.body, &d);
+  deliver_tx t = {d.iccid, sc.shop, d.received_by, sc.who.user,
+                  d.amount_paid, IV_MOVE_DB};
   char err[1024];
   if (sp_db_tx(api->db, deliver_fn, &t, err, sizeof err) == SP_DB_OK)
     sp_http_json(resp, 201, json_pack("{s:s, s:s}", "iccid", t.iccid, "state",
@@ -467,16 +419,10 @@ static void get_invoice(const sp_http_request *req, sp_http_response *resp,
   pthread_mutex_lock(&api->lock);
   if (!caller(api, req, resp, &who))
     goto out;
-  char series[32] = "";
-  long long number = 0;
-  const char *rest = req->path + strlen("/v1/invoices/");
-  const char *slash = strchr(rest, '/');
-  char *end = NULL;
-  if (slash && (size_t)(slash - rest) < sizeof series) {
-    memcpy(series, rest, (size_t)(slash - rest));
-    number = strtoll(slash + 1, &end, 10);
-  }
-  if (!series[0] || !end || *end || number <= 0) {
+  char series[IV_SERIES_PATH_MAX + 1];
+  long long number;
+  if (iv_invoice_path_parse(req->path + strlen("/v1/invoices/"), series,
+                            &number)) {
     refuse(resp, 400, "bad_request", "use /v1/invoices/SERIES/NUMBER");
     goto out;
   }

@@ -87,15 +87,38 @@ long long iv_vat_amount(long long subtotal, int rate) {
   return subtotal / 100 * rate + (subtotal % 100 * rate + 50) / 100;
 }
 
-int iv_invoice_compute(iv_invoice *inv, char *errstr, size_t errlen) {
-  int y, mo, d;
-  char phone[SP_PHONE_LEN + 1], perr[160];
-  if (!inv->series || !all_of(inv->series, "ABCDEFGHIJKLMNOPQRSTUVWXYZ" DIGITS,
-                              1, 20)) {
+static int series_check(const char *series, char *errstr, size_t errlen) {
+  if (!series || !all_of(series, "ABCDEFGHIJKLMNOPQRSTUVWXYZ" DIGITS, 1, 20)) {
     snprintf(errstr, errlen, "series must be 1 to 20 of A-Z and 0-9 (e.g. "
              "1C26TKV)");
     return -1;
   }
+  return 0;
+}
+
+int iv_invoice_seller_check(const char *series, const char *ctkv,
+                            const char *name, const char *address,
+                            const char *tax_code, char *errstr,
+                            size_t errlen) {
+  if (series_check(series, errstr, errlen) ||
+      need_text(ctkv, 32, "seller.ctkv", errstr, errlen) ||
+      need_text(name, 200, "seller.name", errstr, errlen) ||
+      need_text(address, 300, "seller.address", errstr, errlen) ||
+      need_text(tax_code, 20, "seller.tax_code", errstr, errlen))
+    return -1;
+  if (!all_of(tax_code, DIGITS "-", 1, 20) || tax_code[0] == '-') {
+    snprintf(errstr, errlen, "seller.tax_code must be digits, with a dash "
+             "before a branch suffix (e.g. 0100686209-001)");
+    return -1;
+  }
+  return 0;
+}
+
+int iv_invoice_compute(iv_invoice *inv, char *errstr, size_t errlen) {
+  int y, mo, d;
+  char phone[SP_PHONE_LEN + 1], perr[160];
+  if (series_check(inv->series, errstr, errlen))
+    return -1;
   if (inv->number < 1 || inv->number > IV_INVOICE_NUMBER_MAX) {
     snprintf(errstr, errlen, "number must be 1 to %lld, not %lld",
              IV_INVOICE_NUMBER_MAX, inv->number);
@@ -106,18 +129,11 @@ int iv_invoice_compute(iv_invoice *inv, char *errstr, size_t errlen) {
              "2026-11-25T14:05:09+07:00");
     return -1;
   }
-  if (need_text(inv->seller.ctkv, 32, "seller.ctkv", errstr, errlen) ||
-      need_text(inv->seller.name, 200, "seller.name", errstr, errlen) ||
-      need_text(inv->seller.address, 300, "seller.address", errstr, errlen) ||
-      need_text(inv->seller.tax_code, 20, "seller.tax_code", errstr, errlen) ||
+  if (iv_invoice_seller_check(inv->series, inv->seller.ctkv, inv->seller.name,
+                              inv->seller.address, inv->seller.tax_code,
+                              errstr, errlen) ||
       need_text(inv->buyer.name, 200, "buyer.name", errstr, errlen))
     return -1;
-  if (!all_of(inv->seller.tax_code, DIGITS "-", 1, 20) ||
-      inv->seller.tax_code[0] == '-') {
-    snprintf(errstr, errlen, "seller.tax_code must be digits, with a dash "
-             "before a branch suffix (e.g. 0100686209-001)");
-    return -1;
-  }
   if (inv->buyer.id_number && *inv->buyer.id_number &&
       !all_of(inv->buyer.id_number,
               "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" DIGITS, 1,
@@ -188,6 +204,36 @@ int iv_invoice_compute(iv_invoice *inv, char *errstr, size_t errlen) {
 }
 
 /* ---- numbers and words ------------------------------------------------- */
+
+int iv_invoice_path_parse(const char *rest,
+                          char series[IV_SERIES_PATH_MAX + 1],
+                          long long *number) {
+  series[0] = '\0';
+  *number = 0;
+  const char *slash = strchr(rest, '/');
+  if (!slash || slash == rest || (size_t)(slash - rest) > IV_SERIES_PATH_MAX)
+    return -1;
+  /* Digits only, and no more than an invoice can have: strtoll took a
+   * sign, blanks and 20 digits, and a number past PostgreSQL's int made
+   * the lookup a database error (a 503) instead of a 404. */
+  long long n = 0;
+  const char *p = slash + 1;
+  if (!*p)
+    return -1;
+  for (; *p; p++) {
+    if (*p < '0' || *p > '9')
+      return -1;
+    n = n * 10 + (*p - '0');
+    if (n > IV_INVOICE_NUMBER_MAX)
+      return -1;
+  }
+  if (n < 1)
+    return -1;
+  memcpy(series, rest, (size_t)(slash - rest));
+  series[slash - rest] = '\0';
+  *number = n;
+  return 0;
+}
 
 int iv_invoice_number_format(long long n, char out[8]) {
   if (n < 1 || n > IV_INVOICE_NUMBER_MAX) {

@@ -56,12 +56,31 @@ void iv_invoice_init(iv_invoice *inv);
  * negative price, a rate outside 0..100, an amount above IV_AMOUNT_MAX. */
 int iv_invoice_compute(iv_invoice *inv, char *errstr, size_t errlen);
 
+/* The seller's part of iv_invoice_compute's checks, for what stores a
+ * seller (the organisation file): series 1 to 20 of A-Z and 0-9; ctkv,
+ * name, address and tax code not blank, clean UTF-8 without control
+ * characters, at most 32, 200, 300 and 20 bytes; the tax code digits with
+ * a dash before a branch suffix. 0, or -1 with the reason. */
+int iv_invoice_seller_check(const char *series, const char *ctkv,
+                            const char *name, const char *address,
+                            const char *tax_code, char *errstr,
+                            size_t errlen);
+
 /* VAT on subtotal at rate percent, rounded half up, in integers only
  * (subtotal, rate >= 0; rate <= 100). */
 long long iv_vat_amount(long long subtotal, int rate);
 
 /* "0000042"; -1 unless 1 <= n <= IV_INVOICE_NUMBER_MAX. */
 int iv_invoice_number_format(long long n, char out[8]);
+
+/* GET /v1/invoices/{series}/{number}: rest is the path after
+ * "/v1/invoices/". 0 with series (1 to IV_SERIES_PATH_MAX bytes, up to
+ * the first '/') and *number (decimal digits, 1 to
+ * IV_INVOICE_NUMBER_MAX), else -1 (both cleared). Pure. */
+#define IV_SERIES_PATH_MAX 31
+int iv_invoice_path_parse(const char *rest,
+                          char series[IV_SERIES_PATH_MAX + 1],
+                          long long *number);
 
 /* "1.234.000" (dots between thousands, no currency). */
 #define IV_AMOUNT_TEXT 32

@@ -44,7 +44,7 @@ static sp_handle_result on_answer(PGconn *tx, const sp_event *ev,
 static int health(void *opaque, char *detail, size_t len) {
   iv_api *api = opaque;
   pthread_mutex_lock(&api->lock);
-  PGconn *c = sp_db_conn(api->db);
+  PGconn *c = sp_db_ready(api->db);
   int ok = c && PQstatus(c) == CONNECTION_OK;
   pthread_mutex_unlock(&api->lock);
   snprintf(detail, len, "database %s", ok ? "connected" : "unreachable");

@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "db.h"
+#include "invoice.h"
+#include "mail.h" /* nt_mail_addr_valid: the notifier writes to these */
+#include "reason.h"
 
 /* Copy a required string member; -1 when missing, empty or too long. */
 static int member(json_t *o, const char *key, char *out, size_t cap) {
@@ -35,9 +38,10 @@ int iv_org_parse(const char *text, size_t len, iv_org *org, char *errstr,
   json_t *ctkvs = json_object_get(root, "ctkvs");
   if (!json_is_array(ctkvs) || json_array_size(ctkvs) == 0 ||
       json_array_size(ctkvs) > 9) {
-    if (!root)
+    if (!root) {
       snprintf(errstr, errlen, "not JSON: %s (line %d)", je.text, je.line);
-    else
+      iv_utf8_scrub(errstr);
+    } else
       snprintf(errstr, errlen, "\"ctkvs\" must be a list of 1 to 9 CTKVs");
     json_decref(root);
     return -1;
@@ -70,9 +74,18 @@ int iv_org_parse(const char *text, size_t len, iv_org *org, char *errstr,
                k->id);
       goto out;
     }
+    /* Every sale of the CTKV prints these on its invoice: refused here
+     * rather than at each sale. */
+    char why[256];
+    if (iv_invoice_seller_check(k->series, k->id, k->name, k->address,
+                                k->tax_code, why, sizeof why)) {
+      snprintf(errstr, errlen, "%s: %s (the CTKV's invoices carry it)", k->id,
+               why);
+      goto out;
+    }
     json_t *email = json_object_get(c, "email");
     if (email && (member(c, "email", k->email, sizeof k->email) ||
-                  !strchr(k->email, '@') || strpbrk(k->email, " \r\n<>"))) {
+                  !nt_mail_addr_valid(k->email, why, sizeof why))) {
       snprintf(errstr, errlen, "%s: \"email\" is not an e-mail address",
                k->id);
       goto out;
@@ -121,15 +134,17 @@ int iv_org_parse(const char *text, size_t len, iv_org *org, char *errstr,
     while (known < 3 && strcmp(dept_ids[known], dk))
       known++;
     if (known == 3 || org->ndepts == 3) {
+      char q[33];
       snprintf(errstr, errlen,
-               "departments: \"%.32s\" is not ban_khdn, ban_khcn or tt_tctk",
-               dk);
+               "departments: \"%s\" is not ban_khdn, ban_khcn or tt_tctk",
+               iv_clip(dk, 32, q));
       goto out;
     }
     snprintf(d->id, sizeof d->id, "%s", dk);
+    char why[256];
     if (member(dv, "name", d->name, sizeof d->name) ||
         member(dv, "email", d->email, sizeof d->email) ||
-        !strchr(d->email, '@') || strpbrk(d->email, " \r\n<>")) {
+        !nt_mail_addr_valid(d->email, why, sizeof why)) {
       snprintf(errstr, errlen, "department %s: a name and an e-mail address "
                                "are required", dk);
       goto out;

@@ -42,8 +42,10 @@ typedef struct iv_org {
   size_t nshops;
 } iv_org;
 
-/* Parse and check (ids, lengths, UTF-8, duplicates). 0, or -1 with the
- * reason naming the entry. */
+/* Parse and check (ids, lengths, UTF-8, duplicates; each CTKV's series,
+ * tax code, name and address as its invoices need them,
+ * iv_invoice_seller_check; e-mail addresses the notifier can write to,
+ * nt_mail_addr_valid). 0, or -1 with the reason naming the entry. */
 int iv_org_parse(const char *text, size_t len, iv_org *org, char *errstr,
                  size_t errlen);
 void iv_org_free(iv_org *org);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "reason.h"
 #include "sim_state.h"
 
 static const char *const amount_keys[] = {"invoices", "subtotal", "vat",
@@ -55,10 +56,29 @@ static void add_amounts(json_t *g, json_int_t v[NAMOUNTS]) {
     add(a, amount_keys[i], v[i]);
 }
 
+/* "YYYY-MM-DD", a day the month has: PostgreSQL casts it to a date (a
+ * "2026-02-30" would fail there, a database error instead of a 400). */
 static int date_ok(const char *s) {
-  struct tm tm = {0};
-  const char *end = s ? strptime(s, "%Y-%m-%d", &tm) : NULL;
-  return end && !*end && strlen(s) == 10;
+  static const char shape[] = "dddd-dd-dd";
+  if (!s || strlen(s) != sizeof shape - 1)
+    return 0;
+  for (size_t i = 0; shape[i]; i++)
+    if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != shape[i])
+      return 0;
+  int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+  static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return y >= 1 && m >= 1 && m <= 12 && d >= 1 &&
+         d <= mdays[m - 1] + (m == 2 && leap);
+}
+
+int iv_reconcile_filter_check(const iv_reconcile_filter *f, char *errstr,
+                              size_t errlen) {
+  if ((f->from && !date_ok(f->from)) || (f->to && !date_ok(f->to))) {
+    snprintf(errstr, errlen, "dates are YYYY-MM-DD");
+    return -1;
+  }
+  return 0;
 }
 
 /* The map's values as a list sorted by key. */
@@ -84,9 +104,8 @@ static json_t *as_list(json_t *map) {
 json_t *iv_reconcile(PGconn *c, const iv_reconcile_filter *f, int *bad_input,
                      char *errstr, size_t errlen) {
   *bad_input = 0;
-  if ((f->from && !date_ok(f->from)) || (f->to && !date_ok(f->to))) {
+  if (iv_reconcile_filter_check(f, errstr, errlen)) {
     *bad_input = 1;
-    snprintf(errstr, errlen, "dates are YYYY-MM-DD");
     return NULL;
   }
   const char *p[] = {f->order ? f->order : "", f->from ? f->from : "",
@@ -111,7 +130,8 @@ json_t *iv_reconcile(PGconn *c, const iv_reconcile_filter *f, int *bad_input,
       goto out;
     if (PQntuples(known) == 0) {
       *bad_input = 1;
-      snprintf(errstr, errlen, "no order %.64s", f->order);
+      char q[65];
+      snprintf(errstr, errlen, "no order %s", iv_clip(f->order, 64, q));
       goto out;
     }
   }

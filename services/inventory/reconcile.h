@@ -22,6 +22,11 @@ typedef struct iv_reconcile_filter {
   const char *ctkv;  /* NULL: all */
 } iv_reconcile_filter;
 
+/* The check of the filter that needs no database: from and to, when
+ * given, are dates "YYYY-MM-DD". 0, or -1 with the reason. Pure. */
+int iv_reconcile_filter_check(const iv_reconcile_filter *f, char *errstr,
+                              size_t errlen);
+
 /* The report as JSON (the caller owns it), or NULL with errstr (a bad
  * date, an unknown order: *bad_input set; else database trouble). */
 json_t *iv_reconcile(PGconn *c, const iv_reconcile_filter *f, int *bad_input,

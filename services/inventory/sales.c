@@ -11,6 +11,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "phone.h"
+#include "reason.h"
 
 __attribute__((format(printf, 4, 5))) static iv_move_status
 status(iv_move_status s, char *errstr, size_t errlen, const char *fmt, ...) {
@@ -40,7 +41,47 @@ static int sim_event(PGconn *tx, const char *type, const char *iccid,
                            errstr, errlen);
 }
 
+static const char *field(json_t *b, const char *key) {
+  return json_string_value(json_object_get(b, key));
+}
+
 /* ---- B9 ---- */
+
+void iv_connect_from_body(json_t *body, iv_connect_req *r) {
+  json_t *swap = json_object_get(body, "swap");
+  *r = (iv_connect_req){.iccid = field(body, "iccid"),
+                        .case_id = field(body, "case_id"),
+                        .swap = json_is_boolean(swap) ? json_is_true(swap)
+                                                      : -1,
+                        .msisdn = field(body, "msisdn"),
+                        .package = field(body, "package")};
+}
+
+iv_move_status iv_connect_number(int swap, const char *given,
+                                 const char *case_id, const char *case_msisdn,
+                                 char msisdn[SP_PHONE_LEN + 1], char *errstr,
+                                 size_t errlen) {
+  msisdn[0] = '\0';
+  if (!case_msisdn)
+    case_msisdn = "";
+  if (swap < 0)
+    return status(IV_MOVE_BAD_INPUT, errstr, errlen,
+                  "\"swap\" is required without a connection case");
+  /* The number: the customer's for a swap, the pool's for a new one. */
+  char why[200];
+  if (!given && swap && case_msisdn[0])
+    given = case_msisdn;
+  if (given && sp_phone_normalize_vn(given, msisdn, why, sizeof why))
+    return status(IV_MOVE_BAD_INPUT, errstr, errlen, "number: %s", why);
+  if (swap && !msisdn[0])
+    return status(IV_MOVE_BAD_INPUT, errstr, errlen,
+                  "a swap needs the customer's number (\"msisdn\")");
+  if (swap && case_msisdn[0] && strcmp(msisdn, case_msisdn))
+    return status(IV_MOVE_BAD_INPUT, errstr, errlen,
+                  "connection case %s is for number %s, not %s",
+                  case_id ? case_id : "", case_msisdn, msisdn);
+  return IV_MOVE_OK;
+}
 
 iv_move_status iv_connect_request(PGconn *tx, const iv_connect_req *r,
                                   iv_connect_res *res, char *errstr,
@@ -81,8 +122,9 @@ iv_move_status iv_connect_request(PGconn *tx, const iv_connect_req *r,
       return IV_MOVE_DB;
     if (PQntuples(q) != 1) {
       PQclear(q);
-      return status(IV_MOVE_UNKNOWN, errstr, errlen, "no connection case %.40s",
-                    r->case_id);
+      char q[41];
+      return status(IV_MOVE_UNKNOWN, errstr, errlen, "no connection case %s",
+                    iv_clip(r->case_id, 40, q));
     }
     char cstate[16], inflight[32];
     snprintf(cstate, sizeof cstate, "%s", PQgetvalue(q, 0, 0));
@@ -104,24 +146,11 @@ iv_move_status iv_connect_request(PGconn *tx, const iv_connect_req *r,
                     "connection case %s asks for %s", r->case_id,
                     wants_new ? "a new number" : "a swap keeping the number");
   }
-  if (swap < 0)
-    return status(IV_MOVE_BAD_INPUT, errstr, errlen,
-                  "\"swap\" is required without a connection case");
-
-  /* The number: the customer's for a swap, the pool's for a new one. */
-  char msisdn[SP_PHONE_LEN + 1] = "", why[200];
-  const char *given = r->msisdn ? r->msisdn
-                      : swap && case_msisdn[0] ? case_msisdn
-                                               : NULL;
-  if (given && sp_phone_normalize_vn(given, msisdn, why, sizeof why))
-    return status(IV_MOVE_BAD_INPUT, errstr, errlen, "number: %s", why);
-  if (swap && !msisdn[0])
-    return status(IV_MOVE_BAD_INPUT, errstr, errlen,
-                  "a swap needs the customer's number (\"msisdn\")");
-  if (swap && case_msisdn[0] && strcmp(msisdn, case_msisdn))
-    return status(IV_MOVE_BAD_INPUT, errstr, errlen,
-                  "connection case %s is for number %s, not %s", r->case_id,
-                  case_msisdn, msisdn);
+  char msisdn[SP_PHONE_LEN + 1];
+  st = iv_connect_number(swap, r->msisdn, r->case_id, case_msisdn, msisdn,
+                         errstr, errlen);
+  if (st != IV_MOVE_OK)
+    return st;
   const char *pp[] = {r->package ? r->package : ""};
   q = sp_db_query(tx, "SELECT 1 FROM tariffs WHERE package_id = $1", 1, pp,
                   errstr, errlen);
@@ -129,9 +158,11 @@ iv_move_status iv_connect_request(PGconn *tx, const iv_connect_req *r,
     return IV_MOVE_DB;
   int has_package = PQntuples(q) == 1;
   PQclear(q);
-  if (!has_package)
-    return status(IV_MOVE_UNKNOWN, errstr, errlen, "no tariff package %.40s",
-                  r->package ? r->package : "(none given)");
+  if (!has_package) {
+    char q[41];
+    return status(IV_MOVE_UNKNOWN, errstr, errlen, "no tariff package %s",
+                  r->package ? iv_clip(r->package, 40, q) : "(none given)");
+  }
   if (!swap) {
     const char *pn[] = {msisdn};
     q = sp_db_query(
@@ -280,6 +311,48 @@ int iv_connect_answer(PGconn *tx, const sp_event *ev, char *errstr,
 
 /* ---- B10 ---- */
 
+void iv_sale_from_body(json_t *body, iv_sale_req *r) {
+  json_t *buyer = json_object_get(body, "buyer");
+  *r = (iv_sale_req){.iccid = field(body, "iccid"),
+                     .buyer_name = field(buyer, "name"),
+                     .buyer_id = field(buyer, "id_number"),
+                     .buyer_phone = field(buyer, "phone")};
+}
+
+iv_move_status iv_sale_check(const iv_sale_req *r, char *errstr,
+                             size_t errlen) {
+  if (!r->buyer_name || !*r->buyer_name)
+    return status(IV_MOVE_BAD_INPUT, errstr, errlen,
+                  "the buyer's name is required");
+  return IV_MOVE_OK;
+}
+
+iv_move_status iv_sale_invoice(const iv_sale_req *r, const iv_sale_terms *t,
+                               iv_invoice *inv, char line[IV_SALE_LINE_MAX],
+                               char *errstr, size_t errlen) {
+  snprintf(line, IV_SALE_LINE_MAX, "Gói cước %s (thuê bao %s)", t->package,
+           t->msisdn);
+  iv_invoice_init(inv);
+  inv->series = t->series;
+  inv->number = t->number;
+  inv->issued_at = t->issued_at;
+  inv->seller.ctkv = t->ctkv;
+  inv->seller.name = t->name;
+  inv->seller.address = t->address;
+  inv->seller.tax_code = t->tax_code;
+  inv->buyer.name = r->buyer_name;
+  inv->buyer.id_number = r->buyer_id;
+  inv->buyer.phone = r->buyer_phone ? r->buyer_phone : t->msisdn;
+  inv->nlines = 2;
+  inv->lines[0] = (iv_invoice_line){"Phí hòa mạng SIM PKI", "lần", 1, t->fee, 0};
+  inv->lines[1] = (iv_invoice_line){line, "gói", 1, t->price, 0};
+  inv->vat_rate = t->vat;
+  char why[256];
+  if (iv_invoice_compute(inv, why, sizeof why))
+    return status(IV_MOVE_BAD_INPUT, errstr, errlen, "invoice: %s", why);
+  return IV_MOVE_OK;
+}
+
 iv_move_status iv_sell(PGconn *tx, const iv_sale_req *r, json_t **invoice,
                        char *errstr, size_t errlen) {
   *invoice = NULL;
@@ -288,9 +361,8 @@ iv_move_status iv_sell(PGconn *tx, const iv_sale_req *r, json_t **invoice,
       iv_sim_take(tx, r->iccid, IV_ACT_SELL, r->shop, &sr, errstr, errlen);
   if (st != IV_MOVE_OK)
     return st;
-  if (!r->buyer_name || !*r->buyer_name)
-    return status(IV_MOVE_BAD_INPUT, errstr, errlen,
-                  "the buyer's name is required");
+  if ((st = iv_sale_check(r, errstr, errlen)) != IV_MOVE_OK)
+    return st;
   const char *p[] = {r->iccid, sr.sim.ctkv};
   /* The CTKV's row is locked: the next number is ours alone until commit,
    * and a sale that rolls back gives it back (no gap). */
@@ -311,7 +383,7 @@ iv_move_status iv_sell(PGconn *tx, const iv_sale_req *r, json_t **invoice,
                   "SIM %s has no finished connection to invoice", r->iccid);
   }
   char series[24], name[256], address[320], tax[32], msisdn[16], pkg[256],
-      issued[40], pkg_line[300];
+      issued[40], pkg_line[IV_SALE_LINE_MAX];
   snprintf(series, sizeof series, "%s", PQgetvalue(q, 0, 0));
   long long number = atoll(PQgetvalue(q, 0, 1));
   snprintf(name, sizeof name, "%s", PQgetvalue(q, 0, 2));
@@ -319,32 +391,24 @@ iv_move_status iv_sell(PGconn *tx, const iv_sale_req *r, json_t **invoice,
   snprintf(tax, sizeof tax, "%s", PQgetvalue(q, 0, 4));
   snprintf(msisdn, sizeof msisdn, "%s", PQgetvalue(q, 0, 5));
   snprintf(pkg, sizeof pkg, "%s", PQgetvalue(q, 0, 6));
-  long long fee = atoll(PQgetvalue(q, 0, 7));
-  long long price = atoll(PQgetvalue(q, 0, 8));
-  int vat = atoi(PQgetvalue(q, 0, 9));
+  iv_sale_terms terms = {.ctkv = sr.sim.ctkv,
+                         .series = series,
+                         .name = name,
+                         .address = address,
+                         .tax_code = tax,
+                         .issued_at = issued,
+                         .number = number,
+                         .msisdn = msisdn,
+                         .package = pkg,
+                         .fee = atoll(PQgetvalue(q, 0, 7)),
+                         .price = atoll(PQgetvalue(q, 0, 8)),
+                         .vat = atoi(PQgetvalue(q, 0, 9))};
   snprintf(issued, sizeof issued, "%s", PQgetvalue(q, 0, 10));
   PQclear(q);
-  snprintf(pkg_line, sizeof pkg_line, "Gói cước %s (thuê bao %s)", pkg,
-           msisdn);
   iv_invoice inv;
-  iv_invoice_init(&inv);
-  inv.series = series;
-  inv.number = number;
-  inv.issued_at = issued;
-  inv.seller.ctkv = sr.sim.ctkv;
-  inv.seller.name = name;
-  inv.seller.address = address;
-  inv.seller.tax_code = tax;
-  inv.buyer.name = r->buyer_name;
-  inv.buyer.id_number = r->buyer_id;
-  inv.buyer.phone = r->buyer_phone ? r->buyer_phone : msisdn;
-  inv.nlines = 2;
-  inv.lines[0] = (iv_invoice_line){"Phí hòa mạng SIM PKI", "lần", 1, fee, 0};
-  inv.lines[1] = (iv_invoice_line){pkg_line, "gói", 1, price, 0};
-  inv.vat_rate = vat;
-  char why[256];
-  if (iv_invoice_compute(&inv, why, sizeof why))
-    return status(IV_MOVE_BAD_INPUT, errstr, errlen, "invoice: %s", why);
+  if ((st = iv_sale_invoice(r, &terms, &inv, pkg_line, errstr, errlen)) !=
+      IV_MOVE_OK)
+    return st;
   json_t *doc = iv_invoice_json(&inv);
   char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
   if (!text) {
@@ -390,6 +454,13 @@ iv_move_status iv_sell(PGconn *tx, const iv_sale_req *r, json_t **invoice,
 }
 
 /* ---- B11 ---- */
+
+void iv_delivery_from_body(json_t *body, iv_delivery_req *r) {
+  json_t *paid = json_object_get(body, "amount_paid");
+  *r = (iv_delivery_req){field(body, "iccid"), field(body, "received_by"),
+                         json_is_integer(paid) ? json_integer_value(paid)
+                                               : -1};
+}
 
 iv_move_status iv_deliver(PGconn *tx, const char *iccid, const char *shop,
                           const char *received_by, long long amount_paid,

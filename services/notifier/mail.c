@@ -12,7 +12,7 @@
 #include "template.h"
 
 #define LINE_MAX_COLS 76 /* aimed at; RFC 5322 asks for 78 at most */
-#define REPLY_MAX 200    /* server reply text kept for an error */
+#define REPLY_MAX NT_SMTP_REPLY_MAX /* server reply text kept for an error */
 
 /* ---- a growing string -------------------------------------------------- */
 
@@ -480,12 +480,9 @@ static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg) {
 
 /* Keeps the server's last 4xx/5xx reply line, for an error a person can
  * act on (later replies, such as QUIT's 221, must not hide it). */
-static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size,
-                    void *arg) {
-  (void)h;
-  char *reply = arg;
-  if (type != CURLINFO_HEADER_IN || size < 3 ||
-      (data[0] != '4' && data[0] != '5'))
+int nt_smtp_reply_keep(const char *data, size_t size,
+                       char reply[NT_SMTP_REPLY_MAX + 1]) {
+  if (size < 3 || (data[0] != '4' && data[0] != '5'))
     return 0;
   size_t n = 0;
   for (size_t i = 0; i < size && n < REPLY_MAX; i++) {
@@ -496,6 +493,14 @@ static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size,
   }
   if (n > 0)
     reply[n] = '\0';
+  return n > 0;
+}
+
+static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size,
+                    void *arg) {
+  (void)h;
+  if (type == CURLINFO_HEADER_IN)
+    nt_smtp_reply_keep(data, size, arg);
   return 0;
 }
 

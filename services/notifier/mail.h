@@ -61,6 +61,15 @@ int nt_mail_message_id(const char *seed, const char *from_addr, char *out,
 int nt_mail_build(const nt_mail_msg *msg, char **out, size_t *len,
                   char *errstr, size_t errlen);
 
+/* A reply line of the SMTP server, as curl hands it over (CRLF and all):
+ * when it is a 4xx or 5xx reply, its text up to the line end, at most
+ * NT_SMTP_REPLY_MAX bytes, each byte that is not printable ASCII made '?',
+ * is put into reply (NUL-terminated; it goes into errors and logs) and 1
+ * returned; else reply is left alone and 0 returned. */
+#define NT_SMTP_REPLY_MAX 200
+int nt_smtp_reply_keep(const char *data, size_t size,
+                       char reply[NT_SMTP_REPLY_MAX + 1]);
+
 typedef struct nt_mail nt_mail;
 
 /* smtp_url: smtp://HOST[:PORT] or smtps://HOST[:PORT] (no user or password

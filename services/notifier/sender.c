@@ -9,14 +9,41 @@
 #include "messages.h"
 #include "outbox.h"
 
+/* How long a claimed message is left to its sender before another round
+ * may take it: longer than one send can last (each channel bounds a send
+ * at 10 s), so only a sender that died with the message sees it taken
+ * again. */
+#define NT_SEND_LEASE_MS 30000
+
+/* One message, claimed: copied out of its row, which is committed as
+ * attempted (and leased) before the server is asked. */
 typedef struct send_tx {
   const nt_sender_conf *conf;
   int found, sent;
+  long attempts;
+  char id[24], event_id[40], kind[64], channel[8], corr[128];
+  char *to, *name, *subject, *body;
+  int rc;          /* the server's answer: NT_SENT, NT_RETRY, or refused */
+  char why[512];
 } send_tx;
 
-static int send_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
+static void send_tx_clear(send_tx *t) {
+  free(t->to);
+  free(t->name);
+  free(t->subject);
+  free(t->body);
+  t->to = t->name = t->subject = t->body = NULL;
+}
+
+/* The first message due, claimed: its attempt counted and its next try
+ * put off by the lease, in a transaction of its own. The message goes to
+ * its server only after that commit, so a lost connection (PostgreSQL
+ * restarting) after the server took it cannot roll the claim back and send
+ * it again: only the outcome is written again. */
+static int claim_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
   send_tx *t = arg;
-  t->found = t->sent = 0;
+  t->found = 0;
+  send_tx_clear(t);
   PGresult *r = sp_db_query(
       c,
       "SELECT notification_id, event_id, kind, channel, recipient, "
@@ -31,30 +58,58 @@ static int send_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
     PQclear(r);
     return SP_DB_OK;
   }
+  snprintf(t->id, sizeof t->id, "%s", PQgetvalue(r, 0, 0));
+  snprintf(t->event_id, sizeof t->event_id, "%s", PQgetvalue(r, 0, 1));
+  snprintf(t->kind, sizeof t->kind, "%s", PQgetvalue(r, 0, 2));
+  snprintf(t->channel, sizeof t->channel, "%s", PQgetvalue(r, 0, 3));
+  snprintf(t->corr, sizeof t->corr, "%s", PQgetvalue(r, 0, 8));
+  t->attempts = atol(PQgetvalue(r, 0, 9)) + 1;
+  t->to = strdup(PQgetvalue(r, 0, 4));
+  t->name = strdup(PQgetvalue(r, 0, 5));
+  t->subject = strdup(PQgetvalue(r, 0, 6));
+  t->body = strdup(PQgetvalue(r, 0, 7));
+  PQclear(r);
+  if (!t->to || !t->name || !t->subject || !t->body) {
+    snprintf(errstr, errlen, "out of memory");
+    return SP_DB_ERROR;
+  }
+  char att[24], lease[24];
+  snprintf(att, sizeof att, "%ld", t->attempts);
+  snprintf(lease, sizeof lease, "%d", NT_SEND_LEASE_MS);
+  const char *p[] = {t->id, att, lease};
+  if (sp_db_exec(c,
+                 "UPDATE notifications SET attempts = $2::int, "
+                 "next_attempt_at = now() + $3::int * interval '1 "
+                 "millisecond' WHERE notification_id = $1::bigint",
+                 3, p, errstr, errlen) != 1)
+    return SP_DB_ERROR;
   t->found = 1;
-  char id[24], event_id[40], kind[64], channel[8], corr[128];
-  snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
-  snprintf(event_id, sizeof event_id, "%s", PQgetvalue(r, 0, 1));
-  snprintf(kind, sizeof kind, "%s", PQgetvalue(r, 0, 2));
-  snprintf(channel, sizeof channel, "%s", PQgetvalue(r, 0, 3));
-  snprintf(corr, sizeof corr, "%s", PQgetvalue(r, 0, 8));
-  long attempts = atol(PQgetvalue(r, 0, 9)) + 1;
-  const char *to = PQgetvalue(r, 0, 4), *name = PQgetvalue(r, 0, 5);
-  char why[512] = "";
-  int rc;
-  if (!strcmp(channel, "sms")) {
-    rc = nt_sms_send(t->conf->sms, to, PQgetvalue(r, 0, 7), why, sizeof why);
+  return SP_DB_OK;
+}
+
+/* The claimed message to its server, outside any transaction. */
+static void deliver(send_tx *t) {
+  t->why[0] = '\0';
+  if (!strcmp(t->channel, "sms")) {
+    t->rc = nt_sms_send(t->conf->sms, t->to, t->body, t->why, sizeof t->why);
   } else {
     char seed[96]; /* the same message, the same Message-ID */
-    snprintf(seed, sizeof seed, "%s.%s", event_id, id);
-    rc = nt_mail_send(t->conf->mail, to, *name ? name : NULL,
-                      PQgetvalue(r, 0, 6), PQgetvalue(r, 0, 7), seed, why,
-                      sizeof why);
+    snprintf(seed, sizeof seed, "%s.%s", t->event_id, t->id);
+    t->rc = nt_mail_send(t->conf->mail, t->to, *t->name ? t->name : NULL,
+                         t->subject, t->body, seed, t->why, sizeof t->why);
   }
-  char recipient[256];
-  snprintf(recipient, sizeof recipient, "%s", to);
-  PQclear(r);
+}
 
+/* The outcome, with its event; written again as a whole if the connection
+ * breaks, never by a round that did not claim this attempt. */
+static int record_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
+  send_tx *t = arg;
+  t->sent = 0;
+  const char *id = t->id, *event_id = t->event_id, *kind = t->kind,
+             *channel = t->channel, *corr = t->corr, *why = t->why;
+  const char *recipient = t->to;
+  long attempts = t->attempts;
+  int rc = t->rc;
   char att[24], delay[24];
   snprintf(att, sizeof att, "%ld", attempts);
   long ms = 1000;
@@ -66,13 +121,22 @@ static int send_fn(PGconn *c, void *arg, char *errstr, size_t errlen) {
   const char *state = rc == NT_SENT ? "sent" : rc == NT_RETRY ? "pending"
                                                               : "failed";
   const char *p[] = {id, state, att, delay, rc == NT_SENT ? NULL : why};
-  if (sp_db_exec(c,
-                 "UPDATE notifications SET state = $2, attempts = $3::int, "
-                 "last_error = $5, next_attempt_at = now() + $4::int * "
-                 "interval '1 millisecond', sent_at = CASE WHEN $2 = 'sent' "
-                 "THEN now() END WHERE notification_id = $1::bigint",
-                 5, p, errstr, errlen) != 1)
+  long n = sp_db_exec(
+      c,
+      "UPDATE notifications SET state = $2, last_error = $5, "
+      "next_attempt_at = now() + $4::int * interval '1 millisecond', "
+      "sent_at = CASE WHEN $2 = 'sent' THEN now() END WHERE notification_id "
+      "= $1::bigint AND state = 'pending' AND attempts = $3::int",
+      5, p, errstr, errlen);
+  if (n < 0)
     return SP_DB_ERROR;
+  if (n == 0) {
+    /* Another round took the message after the lease: its outcome is the
+     * one recorded. */
+    sp_warn("message outcome not recorded: the claim was taken over",
+            "notification_id", id, "attempts", att);
+    return SP_DB_OK;
+  }
   if (rc == NT_RETRY) {
     sp_warn("message not sent yet; will retry", "notification_id", id,
             "kind", kind, "attempts", att, "reason", why);
@@ -110,11 +174,19 @@ int nt_send_due(sp_db *db, const nt_sender_conf *conf, char *errstr,
                 size_t errlen) {
   int sent = 0;
   for (;;) {
-    send_tx t = {conf, 0, 0};
-    if (sp_db_tx(db, send_fn, &t, errstr, errlen) != SP_DB_OK)
+    send_tx t = {.conf = conf};
+    if (sp_db_tx(db, claim_fn, &t, errstr, errlen) != SP_DB_OK) {
+      send_tx_clear(&t);
       return -1;
+    }
     if (!t.found)
       return sent;
+    deliver(&t);
+    int rc = sp_db_tx(db, record_fn, &t, errstr, errlen);
+    send_tx_clear(&t);
+    /* Not recorded: the lease brings the message round again. */
+    if (rc != SP_DB_OK)
+      return -1;
     sent += t.sent;
   }
 }

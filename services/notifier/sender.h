@@ -1,13 +1,16 @@
-/* sender.h - sends the queued messages (notifications), one transaction
- * each: the row is locked, the message sent, and the outcome stored with
- * its event (notification.sent / notification.failed) before the lock is
- * let go. A server that is down or slow leaves the message pending with
- * the next attempt backed off (1 s doubling up to a limit); a refusal for
- * good marks it failed.
+/* sender.h - sends the queued messages (notifications), one at a time: the
+ * message is claimed in a transaction of its own (its attempt counted, its
+ * next try put off by a 30 s lease), sent, and its outcome stored with its
+ * event (notification.sent / notification.failed) in a second one, which
+ * is written again if the connection breaks (PostgreSQL restarting) but
+ * never sends again. A server that is down or slow leaves the message
+ * pending with the next attempt backed off (1 s doubling up to a limit); a
+ * refusal for good marks it failed.
  *
- * A crash between the server's acceptance and the commit sends the message
- * again after the restart; an e-mail then carries the same Message-ID, so
- * a mailbox shows it once. */
+ * A crash of the notifier between the server's acceptance and the second
+ * commit (or PostgreSQL away longer than the retry budget) sends the
+ * message again once the lease has passed; an e-mail then carries the same
+ * Message-ID, so a mailbox shows it once. */
 #ifndef NT_SENDER_H
 #define NT_SENDER_H
 

@@ -191,21 +191,44 @@ void nt_sms_url_free(char *url) {
 
 /* Length of secret found at in[0..left), each byte of it literal or
  * percent-encoded (%4a or %4A; '+' for a space), as our own URL encoding or
- * a server echoing the request would write it; 0 when it is not there. */
-static size_t match_at(const char *in, size_t left, const char *secret) {
+ * a server echoing the request would write it; 0 when it is not there.
+ * Every reading is followed at once: a '%' of the secret is there as '%'
+ * or as "%25", and a text may hold the one where the other first looks
+ * right. ends and next (room for 3 * strlen(secret) + 1 offsets each) are
+ * the caller's scratch space; the longest match wins. */
+static size_t match_at(const char *in, size_t left, const char *secret,
+                       size_t *ends, size_t *next) {
   static const char hex[] = "0123456789abcdef";
-  size_t i = 0;
-  for (const char *p = secret; *p; p++) {
+  size_t n = 1;
+  ends[0] = 0; /* the offsets where the secret's bytes so far can end */
+  for (const char *p = secret; *p && n; p++) {
     unsigned char c = (unsigned char)*p;
-    if (i < left && (in[i] == *p || (c == ' ' && in[i] == '+')))
-      i++;
-    else if (i + 3 <= left && in[i] == '%' && (in[i + 1] | 0x20) == hex[c >> 4] &&
-             (in[i + 2] | 0x20) == hex[c & 15])
-      i += 3;
-    else
-      return 0;
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+      size_t i = ends[k];
+      size_t got[2], ng = 0;
+      if (i < left && (in[i] == *p || (c == ' ' && in[i] == '+')))
+        got[ng++] = i + 1;
+      if (i + 3 <= left && in[i] == '%' &&
+          (in[i + 1] | 0x20) == hex[c >> 4] &&
+          (in[i + 2] | 0x20) == hex[c & 15])
+        got[ng++] = i + 3;
+      for (size_t g = 0; g < ng; g++) {
+        size_t j = 0;
+        while (j < m && next[j] != got[g])
+          j++;
+        if (j == m)
+          next[m++] = got[g];
+      }
+    }
+    memcpy(ends, next, m * sizeof *ends);
+    n = m;
   }
-  return i;
+  size_t longest = 0;
+  for (size_t k = 0; k < n; k++)
+    if (ends[k] > longest)
+      longest = ends[k];
+  return longest;
 }
 
 void nt_sms_redact(const char *in, size_t inlen, const char *secret,
@@ -213,8 +236,16 @@ void nt_sms_redact(const char *in, size_t inlen, const char *secret,
   size_t o = 0;
   if (outlen == 0)
     return;
+  size_t slen = secret ? strlen(secret) : 0;
+  size_t *ends = slen ? calloc(2 * (3 * slen + 1), sizeof *ends) : NULL;
+  if (slen && !ends) { /* no room to look for the secret: show nothing */
+    snprintf(out, outlen, "(reply withheld: out of memory)");
+    return;
+  }
   for (size_t i = 0; i < inlen && o + 1 < outlen;) {
-    size_t m = (secret && *secret) ? match_at(in + i, inlen - i, secret) : 0;
+    size_t m = slen ? match_at(in + i, inlen - i, secret, ends,
+                               ends + 3 * slen + 1)
+                    : 0;
     if (m) {
       for (const char *r = "***"; *r && o + 1 < outlen; r++)
         out[o++] = *r;
@@ -228,6 +259,7 @@ void nt_sms_redact(const char *in, size_t inlen, const char *secret,
     out[o++] = (c < 0x20 || c >= 0x7F) ? '?' : (char)c;
   }
   out[o] = '\0';
+  free(ends);
 }
 
 int nt_sms_parse_reply(long http_status, const char *body, size_t len,

@@ -7,6 +7,11 @@
  *   POST /v1/registrations?ref=REF   a notice: text/csv (ref required) or
  *                            application/json
  *
+ * The order's CMS signature is its credential; the other routes need a
+ * user's token ("Authorization: Bearer TOKEN", http_auth.h): the orders and
+ * vendors the head office, BCYCP and auditors read, notices BCYCP and Ban
+ * KHDN send (README, "Access").
+ *
  * Refusals are 4xx with {"error": reason, "code": code}; 503 when the
  * database is unreachable (retry later). */
 #ifndef OI_HTTP_API_H

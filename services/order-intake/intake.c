@@ -953,7 +953,7 @@ oi_error oi_close_case_tx(PGconn *tx, const char *case_id, const char *iccid,
 static json_t *query_json(sp_db *db, const char *sql, const char *key,
                           oi_error *err, char *errstr, size_t errlen) {
   const char *p[] = {key};
-  PGresult *r = sp_db_query(sp_db_conn(db), sql, 1, p, errstr, errlen);
+  PGresult *r = sp_db_query(sp_db_ready(db), sql, 1, p, errstr, errlen);
   if (!r) {
     *err = OI_INTERNAL;
     return NULL;

@@ -22,7 +22,9 @@ static void usage(FILE *fp) {
           "(sim.connected on %s).\n\n"
           "HTTP (SIMPKI_HTTP_ADDR:SIMPKI_HTTP_PORT, default 127.0.0.1:8081):\n"
           "  POST /v1/orders, GET /v1/orders/{id}, GET /v1/vendors/{id},\n"
-          "  POST /v1/registrations?ref=REF, GET /healthz, GET /metrics\n\n"
+          "  POST /v1/registrations?ref=REF, GET /healthz, GET /metrics\n"
+          "  (all but the signed orders and /healthz, /metrics need a user's\n"
+          "  \"Authorization: Bearer TOKEN\"; README, \"Access\")\n\n"
           "Environment: SIMPKI_DB_URL, SIMPKI_KAFKA_BOOTSTRAP,\n"
           "SIMPKI_SIG_TRUST_DIR (required); SIMPKI_SIG_CRL_DIR,\n"
           "SIMPKI_SIG_POOL_DIR, SIMPKI_ORDER_MAX_QUANTITY,\n"
@@ -34,7 +36,7 @@ static void usage(FILE *fp) {
 static int health(void *opaque, char *detail, size_t len) {
   oi_api *api = opaque;
   pthread_mutex_lock(&api->lock);
-  PGconn *c = sp_db_conn(api->db);
+  PGconn *c = sp_db_ready(api->db);
   int ok = c && PQstatus(c) == CONNECTION_OK;
   pthread_mutex_unlock(&api->lock);
   snprintf(detail, len, "database %s", ok ? "connected" : "unreachable");

@@ -8,6 +8,7 @@
 
 #include "phone.h"
 #include "registration.h" /* oi_utf8_scrub */
+#include "sigverify.h"    /* sp_sig_b64_decode */
 
 static const char *const known_fields[] = {
     "bcycp_ref", "issued_on", "vendor",  "quantity", "profile",
@@ -174,4 +175,44 @@ oi_error oi_order_parse(const char *doc, size_t len, long max_quantity,
 void oi_order_clear(oi_order *o) {
   json_decref(o->document);
   memset(o, 0, sizeof *o);
+}
+
+static int b64_member(json_t *o, const char *key, unsigned char **out,
+                      size_t *len) {
+  const char *s = json_string_value(json_object_get(o, key));
+  if (!s || strlen(s) > OI_ENVELOPE_B64_MAX)
+    return -1;
+  return sp_sig_b64_decode(s, strlen(s), out, len);
+}
+
+int oi_order_envelope_parse(const char *body, size_t len, unsigned char **doc,
+                            size_t *doclen, unsigned char **sig,
+                            size_t *siglen) {
+  *doc = *sig = NULL;
+  *doclen = *siglen = 0;
+  json_error_t je;
+  json_t *o = body ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &je) : NULL;
+  if (!json_is_object(o) || b64_member(o, "document", doc, doclen)) {
+    json_decref(o);
+    free(*doc);
+    *doc = NULL;
+    *doclen = 0;
+    return -1;
+  }
+  if (json_object_get(o, "signature") &&
+      b64_member(o, "signature", sig, siglen)) {
+    free(*sig);
+    *sig = NULL;
+    *siglen = 0;
+  }
+  json_decref(o);
+  return 0;
+}
+
+const char *oi_path_id(const char *path, const char *prefix) {
+  size_t n = strlen(prefix);
+  if (strncmp(path, prefix, n) != 0)
+    return NULL;
+  const char *id = path + n;
+  return *id && !strchr(id, '/') ? id : NULL;
 }

@@ -37,6 +37,22 @@ oi_error oi_order_parse(const char *doc, size_t len, long max_quantity,
                         oi_order *out, char *errstr, size_t errlen);
 void oi_order_clear(oi_order *o);
 
+/* POST /v1/orders' body: the JSON object {"document": base64 of the signed
+ * document's exact bytes, "signature": base64 of its CMS signature}. 0
+ * with *doc and *sig (malloc'd; *sig NULL when the signature is absent or
+ * not base64: the intake refuses an unsigned order itself, with its
+ * event), else -1 (nothing to free): not a JSON object, or no document in
+ * strict base64 of at most OI_ENVELOPE_B64_MAX characters. Pure. */
+#define OI_ENVELOPE_B64_MAX (2 * 1024 * 1024)
+int oi_order_envelope_parse(const char *body, size_t len, unsigned char **doc,
+                            size_t *doclen, unsigned char **sig,
+                            size_t *siglen);
+
+/* The last path segment after prefix ("/v1/orders/ORD-1", "/v1/orders/"
+ * gives "ORD-1"), or NULL when path does not start with prefix, or the
+ * segment is empty or has a '/'. Pure. */
+const char *oi_path_id(const char *path, const char *prefix);
+
 const char *oi_profile_name(oi_profile p);
 /* A calendar date YYYY-MM-DD (years 2000-2999). */
 int oi_date_ok(const char *s);

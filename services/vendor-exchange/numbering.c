@@ -280,6 +280,9 @@ static int parse_line(parser *p, field *fl) {
   char why[256];
   if (fl[2].len >= sizeof blk.prefix)
     return fail(p, "prefix \"%s\" is too long", shown(fl[2], q));
+  /* prefix_check would quote the bytes as they are. */
+  if (!is_digits(fl[2].s, fl[2].len))
+    return fail(p, "prefix \"%s\" is not all digits", shown(fl[2], q));
   if (prefix_check(blk.is_iccid, fl[2].s, fl[2].len, why, sizeof why))
     return fail(p, "%s", why);
   memcpy(blk.prefix, fl[2].s, fl[2].len);

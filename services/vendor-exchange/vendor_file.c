@@ -60,6 +60,17 @@ char *vx_input_render(const vx_input *in, size_t *len) {
   return out;
 }
 
+/* Text of the file quoted in a reason: at most cap - 1 of its n bytes
+ * (it need not end in a NUL), each that is not printable ASCII as '?'. */
+static const char *shown(const char *s, size_t n, char *out, size_t cap) {
+  if (n > cap - 1)
+    n = cap - 1;
+  for (size_t i = 0; i < n; i++)
+    out[i] = s[i] >= 0x20 && s[i] <= 0x7e ? s[i] : '?';
+  out[n] = '\0';
+  return out;
+}
+
 /* Split "KEY   value" (value may hold spaces); 0 ok. */
 static int key_value(const char *line, size_t len, char *key, size_t keycap,
                      const char **value, size_t *vlen) {
@@ -153,9 +164,10 @@ int vx_input_parse(const char *buf, size_t len, vx_input *out, char *errstr,
       section = 3;
       continue;
     }
+    char q[32];
     if (section == 0 || line[0] == '*')
-      return fail(errstr, errlen, "line %d: unexpected \"%.20s\"", lineno,
-                  line);
+      return fail(errstr, errlen, "line %d: unexpected \"%s\"", lineno,
+                  shown(line, ll, q, 21));
     char key[32];
     const char *v;
     size_t vlen;
@@ -165,8 +177,8 @@ int vx_input_parse(const char *buf, size_t len, vx_input *out, char *errstr,
     while (k < sizeof keys / sizeof *keys && strcmp(key, keys[k]))
       k++;
     if (k == sizeof keys / sizeof *keys || (seen & (1u << k)))
-      return fail(errstr, errlen, "line %d: unknown or repeated key %.31s",
-                  lineno, key);
+      return fail(errstr, errlen, "line %d: unknown or repeated key %s",
+                  lineno, shown(key, strlen(key), q, sizeof q));
     seen |= 1u << k;
     char tmp[128];
     int bad = 0;
@@ -179,7 +191,7 @@ int vx_input_parse(const char *buf, size_t len, vx_input *out, char *errstr,
     case 5:
       bad = copy_value(tmp, sizeof tmp, v, vlen) ||
             (strcmp(tmp, "USIM") && strcmp(tmp, "SIM"));
-      out->usim = !strcmp(tmp, "USIM");
+      out->usim = !bad && !strcmp(tmp, "USIM"); /* tmp unset when bad */
       break;
     case 6: bad = copy_value(tmp, sizeof tmp, v, vlen); break;
     case 7: bad = copy_value(out->transport_key_id, sizeof out->transport_key_id, v, vlen); break;

@@ -248,9 +248,24 @@ sp_assert_eq "$(cat "$W/status")" 201 "POST /v1/orders: $(cat "$W/body")"
 HID=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["order_id"])' "$W/body")
 post_order "$W/HTTP-1.json" "$W/HTTP-1.p7s"
 sp_assert_eq "$(cat "$W/status")" 200 "POST of the same order again"
-sp_assert_eq "$(curl -s -o "$W/body" -w '%{http_code}' "$URL/v1/orders/$HID")" 200 "GET /v1/orders/$HID"
+# Reads and notices need a user's token (README, "Access"; every role in
+# test_access_matrix.sh); the token goes on stdin, not a command line.
+T_AUDIT=$("$CTL" user add oi-audit --role auditor 2>/dev/null) || sp_fail "user add oi-audit"
+T_CTS=$("$CTL" user add oi-cts --role bcycp 2>/dev/null) || sp_fail "user add oi-cts"
+T_KHCN=$("$CTL" user add oi-khcn --role ban_khcn 2>/dev/null) || sp_fail "user add oi-khcn"
+with() { # TOKEN CURL_ARGS...: curl with "Authorization: Bearer TOKEN"
+	local t=$1
+	shift
+	printf 'header = "Authorization: Bearer %s"\n' "$t" | curl -K - "$@"
+}
+sp_assert_eq "$(with "$T_AUDIT" -s -o "$W/body" -w '%{http_code}' "$URL/v1/orders/$HID")" 200 "GET /v1/orders/$HID"
 $PY -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["state"]=="in_production" and len(o["batches"])==1, o' "$W/body" || sp_fail "GET body"
-sp_assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/orders/ORD-1999-000001")" 404 "GET an unknown order"
+sp_assert_eq "$(with "$T_AUDIT" -s -o /dev/null -w '%{http_code}' "$URL/v1/orders/ORD-1999-000001")" 404 "GET an unknown order"
+sp_assert_eq "$(curl -s -o "$W/body" -w '%{http_code}' "$URL/v1/orders/$HID")" 401 "GET an order without a token"
+grep -q '"code":"no_token"' "$W/body" || sp_fail "GET without a token: $(cat "$W/body")"
+sp_assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/orders/ORD-1999-000001")" 401 "GET an unknown order without a token (not 404)"
+sp_assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/vendors/THALES-VN")" 401 "GET a vendor without a token"
+sp_assert_eq "$(with "$T_AUDIT" -s -o "$W/body" -w '%{http_code}' "$URL/v1/vendors/THALES-VN")" 200 "GET /v1/vendors/THALES-VN"
 before=$(snapshot)
 post_order "$W/TAMPERED.json" "$W/TAMPERED.p7s"
 sp_assert_eq "$(cat "$W/status")" 422 "tampered order over HTTP"
@@ -262,8 +277,13 @@ sp_assert_eq "$(cat "$W/status")" 409 "conflict over HTTP"
 sp_assert_eq "$(curl -s -o "$W/body" -w '%{http_code}' -d 'not json' "$URL/v1/orders")" 400 "garbage body"
 sp_assert_eq "$(snapshot)" "$before" "tables after refused HTTP orders"
 printf '%s\nBộ Công an,Vũ Thị G,001190000020,0981234567,no\n' "$H" >"$W/n3.csv"
-sp_assert_eq "$(curl -s -o "$W/body" -w '%{http_code}' -H 'Content-Type: text/csv' --data-binary @"$W/n3.csv" "$URL/v1/registrations?ref=CTS-2026-11-003")" 201 "POST /v1/registrations"
-sp_assert_eq "$(curl -s -o "$W/body" -w '%{http_code}' -H 'Content-Type: text/csv' --data-binary @"$W/latin.csv" "$URL/v1/registrations?ref=CTS-2026-11-004")" 400 "latin-1 notice over HTTP"
+before=$(snapshot)/$(rejections registration.rejected)
+sp_assert_eq "$(curl -s -o "$W/body" -w '%{http_code}' -H 'Content-Type: text/csv' --data-binary @"$W/n3.csv" "$URL/v1/registrations?ref=CTS-2026-11-003")" 401 "a notice without a token"
+sp_assert_eq "$(with "$T_KHCN" -s -o "$W/body" -w '%{http_code}' -H 'Content-Type: text/csv' --data-binary @"$W/n3.csv" "$URL/v1/registrations?ref=CTS-2026-11-003")" 403 "a notice from Ban KHCN"
+grep -q 'only BCYCP (bcycp) and Ban KHDN (ban_khdn) import notices' "$W/body" || sp_fail "a notice from Ban KHCN: $(cat "$W/body")"
+sp_assert_eq "$(snapshot)/$(rejections registration.rejected)" "$before" "tables and events after notices refused their caller"
+sp_assert_eq "$(with "$T_CTS" -s -o "$W/body" -w '%{http_code}' -H 'Content-Type: text/csv' --data-binary @"$W/n3.csv" "$URL/v1/registrations?ref=CTS-2026-11-003")" 201 "POST /v1/registrations"
+sp_assert_eq "$(with "$T_CTS" -s -o "$W/body" -w '%{http_code}' -H 'Content-Type: text/csv' --data-binary @"$W/latin.csv" "$URL/v1/registrations?ref=CTS-2026-11-004")" 400 "latin-1 notice over HTTP"
 grep -q 'not UTF-8' "$W/body" || sp_fail "notice error body: $(cat "$W/body")"
 
 # BCYCP's automated submission: an order.submitted event on the inbound topic.

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "account.h"
 #include "captcha.h"
 #include "crypto.h"
 #include "secret.h"
@@ -349,11 +350,58 @@ START_TEST(captcha_solve) {
 }
 END_TEST
 
+/* The API's bodies as requests, and the checks before any database
+ * (account.h). */
+START_TEST(request_checks) {
+  static const struct {
+    ac_req_kind kind;
+    const char *body;
+    ac_status want;
+    const char *login;
+  } cases[] = {
+      {AC_REQ_LOGIN, "{\"login\": \"0901 234 567\", \"password\": \"x\"}",
+       AC_OK, "84901234567"},
+      {AC_REQ_LOGIN, "{\"login\": \"0901234567\"}", AC_BAD_INPUT, ""},
+      {AC_REQ_LOGIN, "{\"login\": \"02438251234\", \"password\": \"x\"}",
+       AC_BAD_INPUT, ""},
+      {AC_REQ_LOGIN, "{\"login\": 901234567, \"password\": \"x\"}",
+       AC_BAD_INPUT, ""},
+      {AC_REQ_RECOVERY, "{\"login\": \"+84901234567\", \"cert_type\": "
+                        "\"organization\", \"id_number\": \"0100686209\"}",
+       AC_OK, "84901234567"},
+      {AC_REQ_RECOVERY, "{\"login\": \"0901234567\", \"cert_type\": "
+                        "\"company\", \"id_number\": \"1\"}",
+       AC_BAD_INPUT, ""},
+      {AC_REQ_RECOVERY, "{\"login\": \"0901234567\", \"cert_type\": "
+                        "\"personal\"}",
+       AC_BAD_INPUT, ""},
+      {AC_REQ_VERIFY, "{\"login\": \"0901234567\", \"otp\": \"042917\"}",
+       AC_OK, "84901234567"},
+      {AC_REQ_VERIFY, "{\"login\": \"0901234567\", \"otp\": 42917}",
+       AC_BAD_INPUT, ""},
+      /* A field of another request does not count. */
+      {AC_REQ_VERIFY, "{\"login\": \"0901234567\", \"password\": \"x\"}",
+       AC_BAD_INPUT, ""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    json_t *b = json_loads(cases[i].body, 0, NULL);
+    ck_assert_ptr_nonnull(b);
+    ac_request r;
+    ac_request_from_body(b, cases[i].kind, &r);
+    char login[SP_PHONE_LEN + 1];
+    ck_assert_msg(ac_request_check(&r, login) == cases[i].want, "case %zu", i);
+    ck_assert_str_eq(login, cases[i].login);
+    json_decref(b);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("accounts_secret");
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, password_alphabet_and_length);
+  tcase_add_test(tc, request_checks);
   tcase_add_test(tc, passwords_distinct);
   tcase_add_test(tc, password_round_trip);
   tcase_add_test(tc, password_hash_errors);

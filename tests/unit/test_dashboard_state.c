@@ -413,6 +413,52 @@ START_TEST(ranges_match_a_plain_model) {
 }
 END_TEST
 
+/* Found by fuzz_dashboard: a number past long long's range (1e300) was
+ * cast to one, which C leaves undefined (UBSan stops there): a quantity,
+ * and an HLR report's duration made milliseconds. Now such a number counts
+ * as absent. Found with its invariant (an input written for it): two
+ * counts near 2^63 overflowed their sum; a count past 2^53 counts as
+ * absent too. */
+START_TEST(huge_numbers_in_data) {
+  ds_state *s = ds_state_new(NULL);
+  ds_state_apply(s, mk("order.accepted", "order/" ORD,
+                       "2026-11-25T01:01:00.000Z",
+                       "{\"order_id\":\"" ORD "\",\"quantity\":1e300}"));
+  ds_state_apply(s, mk("order.accepted", "order/" ORD,
+                       "2026-11-25T01:01:00.000Z",
+                       "{\"order_id\":\"" ORD "\",\"quantity\":-1e19}"));
+  json_t *o = ds_state_order_json(s, ORD, 0);
+  ck_assert_ptr_nonnull(o);
+  ck_assert_int_eq(json_integer_value(json_object_get(o, "quantity")), 0);
+  char *text = json_dumps(o, JSON_COMPACT);
+  ck_assert_ptr_nonnull(text);
+  free(text);
+  json_decref(o);
+  ds_state_apply(s, mk("order.accepted", "order/" ORD,
+                       "2026-11-25T01:01:00.000Z",
+                       "{\"order_id\":\"" ORD "\",\"quantity\":25.0}"));
+  o = ds_state_order_json(s, ORD, 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(o, "quantity")), 25);
+  json_decref(o);
+  ds_state_apply(s, mk("batch.provisioned", "batch/" PILOT,
+                       "2026-11-25T01:03:00.000Z",
+                       "{\"batch_id\":\"" PILOT "\",\"order_id\":\"" ORD
+                       "\",\"sims\":5,\"loaded\":5,\"duration_s\":1.7e128}"));
+  ds_state_apply(s, mk("batch.provisioned", "batch/" PROD,
+                       "2026-11-25T01:04:00.000Z",
+                       "{\"batch_id\":\"" PROD "\",\"order_id\":\"" ORD
+                       "\",\"loaded\":9000000000000000000,"
+                       "\"already_present\":9000000000000000000}"));
+  json_t *j = ds_state_json(s, 1764032580000LL); /* 01:03 that day */
+  text = json_dumps(j, JSON_COMPACT);
+  ck_assert_ptr_nonnull(text);
+  ck_assert_ptr_nonnull(strstr(text, "\"duration_s\":0.0"));
+  free(text);
+  json_decref(j);
+  ds_state_free(s);
+}
+END_TEST
+
 START_TEST(iccid_and_msisdn) {
   unsigned long long v;
   ck_assert_int_eq(ds_iccid_serial("8984010000000001234", &v), 0);
@@ -464,6 +510,19 @@ START_TEST(services_and_lag) {
   ck_assert_double_eq_tol(lag, 7.5, 1e-9);
   ck_assert_int_eq(ds_outbox_lag("simpki_http_requests_total 3\n", &lag), -1);
   ck_assert_int_eq(ds_outbox_lag("", &lag), -1);
+  /* Found with fuzz_dashboard's invariant (on an input written for it): a
+   * NaN or infinite lag was taken, and JSON has no such number, so the
+   * service's lag vanished from the page. */
+  ck_assert_int_eq(ds_outbox_lag("simpki_outbox_lag nan\n", &lag), -1);
+  ck_assert_int_eq(ds_outbox_lag("simpki_outbox_lag{p=\"a\"} +Inf\n"
+                                 "simpki_outbox_lag{p=\"b\"} 2\n",
+                                 &lag),
+                   0);
+  ck_assert_double_eq_tol(lag, 2.0, 1e-9);
+  ck_assert_int_eq(ds_outbox_lag("simpki_outbox_lag 1e308\n"
+                                 "simpki_outbox_lag 1e308\n",
+                                 &lag),
+                   -1);
 
   ds_service one = {.name = "inventory", .url = "http://h:1", .checked = 1,
                     .healthy = 1, .status = 200, .has_lag = 1, .lag = 2};
@@ -486,6 +545,7 @@ int main(void) {
   tcase_add_test(tc, hlr_rate_per_minute);
   tcase_add_test(tc, ranges_split_and_merge);
   tcase_add_test(tc, ranges_match_a_plain_model);
+  tcase_add_test(tc, huge_numbers_in_data);
   tcase_add_test(tc, iccid_and_msisdn);
   tcase_add_test(tc, services_and_lag);
   suite_add_tcase(s, tc);

@@ -1,10 +1,12 @@
 /* Unit tests for hlr-provisioner's load.c: the per-SIM state machine over
  * an in-memory HLR behind the hp_hlr interface, which answers out of order,
- * can refuse, and can go away after a number of requests. */
+ * can refuse, and can go away after a number of requests; and the reading
+ * of a connection request (connect.h). */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "connect.h"
 #include "load.h"
 
 enum { MAXSUB = 4096, MAXQ = 1024 };
@@ -272,6 +274,58 @@ START_TEST(resumes_after_the_hlr_went_away) {
 }
 END_TEST
 
+/* connection.requested as a saga to run (connect.h): what the consumer
+ * reads before any database or HLR. */
+START_TEST(connect_request_from_event) {
+  static const struct {
+    const char *data, *reason; /* reason NULL: taken */
+  } cases[] = {
+      {"{\"request_id\": \"CN-1\", \"iccid\": \"8984017700000000003\", "
+       "\"msisdn\": \"0901 234 567\", \"swap\": true, \"case_id\": \"C-1\"}",
+       NULL},
+      {"{\"request_id\": \"CN-1\", \"iccid\": \"8984017700000000003\", "
+       "\"msisdn\": \"84901234567\", \"swap\": \"true\"}",
+       "needs request_id, iccid, msisdn and swap (a boolean)"},
+      {"{\"request_id\": \"\", \"iccid\": \"1\", \"msisdn\": \"84901234567\", "
+       "\"swap\": false}",
+       "needs request_id"},
+      {"{\"request_id\": \"CN-1\", \"iccid\": \"898401770000000000031\", "
+       "\"msisdn\": \"84901234567\", \"swap\": false}",
+       "needs request_id"},
+      {"{\"request_id\": \"CN-1\", \"iccid\": \"1\", \"msisdn\": "
+       "\"02438251234\", \"swap\": false}",
+       "connection.requested"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    sp_event ev;
+    char err[512];
+    ck_assert_int_eq(sp_event_init(&ev, "/simpki/inventory",
+                                   "connection.requested", "connection/CN-1",
+                                   NULL, NULL,
+                                   json_loads(cases[i].data, 0, NULL), err,
+                                   sizeof err),
+                     0);
+    hp_conn c;
+    const char *case_id;
+    int rc = hp_conn_from_event(&ev, &c, &case_id, err, sizeof err);
+    if (!cases[i].reason) {
+      ck_assert_int_eq(rc, 0);
+      ck_assert_str_eq(c.request_id, "CN-1");
+      ck_assert_str_eq(c.msisdn, "84901234567");
+      ck_assert_int_eq(c.swap, 1);
+      ck_assert_int_eq(c.step, HP_CONN_FIND);
+      ck_assert_str_eq(case_id, "C-1");
+    } else {
+      ck_assert_int_eq(rc, -1);
+      ck_assert_msg(strstr(err, cases[i].reason) && strstr(err, ev.id),
+                    "case %zu: %s", i, err);
+      ck_assert_ptr_null(case_id);
+    }
+    sp_event_clear(&ev);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("hlr_load");
   TCase *tc = tcase_create("load");
@@ -279,6 +333,7 @@ int main(void) {
   tcase_add_test(tc, existing_subscribers);
   tcase_add_test(tc, refusals_and_bad_read_back);
   tcase_add_test(tc, resumes_after_the_hlr_went_away);
+  tcase_add_test(tc, connect_request_from_event);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

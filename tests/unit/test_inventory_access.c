@@ -90,6 +90,12 @@ static const struct {
     {IV_OP_READ_RECONCILE, "CTKV2", "", "1111101000"},
     {IV_OP_LOAD_DATA, "", "", "1100000000"},
     {IV_OP_LOAD_DATA, "CTKV1", "HNI-001", "1100000000"},
+    {IV_OP_READ_ORDERS, "", "", "1111100000"},
+    {IV_OP_READ_ORDERS, "CTKV1", "HNI-001", "1111100000"},
+    {IV_OP_IMPORT_NOTICE, "", "", "1001000000"},
+    {IV_OP_IMPORT_NOTICE, "CTKV1", "", "1001000000"},
+    {IV_OP_READ_DASHBOARD, "", "", "1000100000"},
+    {IV_OP_READ_DASHBOARD, "CTKV2", "HCM-004", "1000100000"},
 };
 #define NMATRIX ((int)(sizeof matrix / sizeof *matrix))
 
@@ -129,8 +135,9 @@ START_TEST(matrix_covers_every_op) {
 }
 END_TEST
 
-/* Read-only roles are refused every write, whatever the target; the
- * departments other than Ban KHDN touch no SIM. */
+/* Read-only roles are refused every write, whatever the target (but BCYCP
+ * sends its own Cục CTS notices); the departments other than Ban KHDN
+ * touch no SIM. */
 START_TEST(read_only_roles_never_write) {
   static const char *const targets[][2] = {
       {"", ""}, {"CTKV1", ""}, {"CTKV1", "HNI-001"}, {"CTKV2", "HCM-004"}};
@@ -142,11 +149,11 @@ START_TEST(read_only_roles_never_write) {
     for (size_t t = 0; t < sizeof targets / sizeof *targets; t++) {
       ck_assert_int_eq(iv_may(&who[BCYCP], op, targets[t][0], targets[t][1],
                               why, sizeof why),
-                       0);
+                       op == IV_OP_IMPORT_NOTICE);
       ck_assert_int_eq(iv_may(&who[AUDITOR], op, targets[t][0], targets[t][1],
                               why, sizeof why),
                        0);
-      if (op != IV_OP_LOAD_DATA) {
+      if (op != IV_OP_LOAD_DATA && op != IV_OP_IMPORT_NOTICE) {
         ck_assert_int_eq(iv_may(&who[KHCN], op, targets[t][0], targets[t][1],
                                 why, sizeof why),
                          0);
@@ -156,9 +163,12 @@ START_TEST(read_only_roles_never_write) {
       }
     }
   }
-  ck_assert_int_eq(writes, IV_OP_COUNT - 2);
+  ck_assert_int_eq(writes, IV_OP_COUNT - 4);
   ck_assert(!iv_op_is_write(IV_OP_READ_STOCK));
   ck_assert(!iv_op_is_write(IV_OP_READ_RECONCILE));
+  ck_assert(!iv_op_is_write(IV_OP_READ_ORDERS));
+  ck_assert(!iv_op_is_write(IV_OP_READ_DASHBOARD));
+  ck_assert(iv_op_is_write(IV_OP_IMPORT_NOTICE));
   ck_assert(!iv_op_is_write(IV_OP_COUNT));
 }
 END_TEST
@@ -338,6 +348,38 @@ START_TEST(tokens) {
 }
 END_TEST
 
+/* --token-days: whole days, 1 to IV_TOKEN_DAYS_MAX, nothing else. */
+START_TEST(token_days) {
+  ck_assert_int_eq(iv_token_days_parse("1"), 1);
+  ck_assert_int_eq(iv_token_days_parse("90"), 90);
+  ck_assert_int_eq(iv_token_days_parse("0090"), 90);
+  ck_assert_int_eq(iv_token_days_parse("3650"), IV_TOKEN_DAYS_MAX);
+  static const char *const bad[] = {"", "0", "3651", "9999", "-1", "+5",
+                                    " 5", "5 ", "5d", "1.5", "0x10", "0000",
+                                    "12345"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    ck_assert_msg(iv_token_days_parse(bad[i]) == -1, "\"%s\" accepted",
+                  bad[i]);
+  ck_assert_int_eq(iv_token_days_parse(NULL), -1);
+  ck_assert_int_eq(IV_TOKEN_DAYS_DEFAULT, 90);
+}
+END_TEST
+
+/* A token is good until its end, not at it; one made before tokens
+ * expired (no end) stays good. */
+START_TEST(token_life) {
+  const long long end = 1780000000LL * 1000000; /* microseconds */
+  ck_assert_int_eq(iv_token_live(1, end, end - 60LL * 1000000), 1);
+  ck_assert_int_eq(iv_token_live(1, end, end - 1), 1); /* about to expire */
+  ck_assert_int_eq(iv_token_live(1, end, end), 0);     /* its end */
+  ck_assert_int_eq(iv_token_live(1, end, end + 1), 0);
+  ck_assert_int_eq(iv_token_live(1, end, end + 86400LL * 1000000), 0);
+  ck_assert_int_eq(iv_token_live(0, 0, end), 1); /* no end */
+  ck_assert_int_eq(iv_token_live(0, end, end + 1), 1);
+  ck_assert_int_eq(iv_token_live(1, 0, end), 0); /* an end long past */
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("inventory_access");
   TCase *tc = tcase_create("core");
@@ -349,6 +391,8 @@ int main(void) {
   tcase_add_test(tc, principal_scopes);
   tcase_add_test(tc, names);
   tcase_add_test(tc, tokens);
+  tcase_add_test(tc, token_days);
+  tcase_add_test(tc, token_life);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

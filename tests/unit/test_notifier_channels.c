@@ -476,6 +476,26 @@ START_TEST(sms_redact_bounds) {
 }
 END_TEST
 
+/* Found by fuzz_sms: a password holding '%' escaped redaction when a reply
+ * echoed it percent-encoded, "%25" for its '%': the match took the '%' as
+ * itself and gave up at the "25" after it. */
+START_TEST(sms_redact_percent_in_password) {
+  char err[512];
+  static const char reply[] =
+      "bad requ%70%77%25%32%46%73%33%63%72%65%74%2D567";
+  ck_assert_int_eq(nt_sms_parse_reply(300, reply, sizeof reply - 1,
+                                      "pw%2Fs3cret", err, sizeof err),
+                   NT_FAILED);
+  ck_assert_str_eq(err, "Kannel refused the SMS (HTTP 300): bad requ***%2D567");
+  char out[64];
+  static const char mixed[] = "a pw%2Fs3cret b pw%252Fs3cret c p%77%2%32Fs3cret";
+  nt_sms_redact(mixed, sizeof mixed - 1, "pw%2Fs3cret", out, sizeof out);
+  ck_assert_str_eq(out, "a *** b *** c p%77%2%32Fs3cret");
+  nt_sms_redact("%%25%", 5, "%%", out, sizeof out);
+  ck_assert_str_eq(out, "***%"); /* the longest reading is cut out */
+}
+END_TEST
+
 /* A one-shot HTTP server on loopback: answers one request with a fixed
  * status and body ("%R" in it is replaced by the request line, as a
  * careless proxy would echo it), and keeps the request line. */
@@ -1016,6 +1036,7 @@ static Suite *suite(void) {
   tcase_add_test(t, sms_text_length);
   tcase_add_test(t, sms_replies);
   tcase_add_test(t, sms_redact_bounds);
+  tcase_add_test(t, sms_redact_percent_in_password);
   tcase_add_test(t, sms_open_password_file);
   tcase_add_test(t, sms_send_through_http);
   tcase_add_test(t, sms_send_timeout_is_bounded);

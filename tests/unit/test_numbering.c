@@ -287,6 +287,11 @@ static const struct {
      "line 1: prefix \"4520l\" is not all digits"},
     {"imsi A 45201000000000000000 1 2\n",
      "line 1: prefix \"45201000000000000000\" is too long"},
+    /* found by fuzz_numbering: the prefix was quoted as it was, bytes that
+     * are not ASCII (here not even UTF-8) included */
+    {"iccid A 89840177 0000500000 0000600000\n"
+     "iccid B 8\xff\xff""98401770000 500000 500001\n",
+     "line 2: prefix \"8??98401770000\" is not all digits"},
     /* numbers */
     {"imsi A 45201 9100999999 9100000000\n",
      "line 1: first MSIN 9100999999 is after last MSIN 9100000000"},

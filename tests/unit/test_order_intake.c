@@ -2,6 +2,7 @@
  * onboarding states and batch planning, Cục CTS notices (CSV and JSON). */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "order.h"
@@ -498,6 +499,50 @@ START_TEST(reasons_are_utf8) {
 }
 END_TEST
 
+/* POST /v1/orders' body and the GET paths (order.h). */
+START_TEST(envelope_and_paths) {
+  unsigned char *doc, *sig;
+  size_t dl, sl;
+  static const char good[] = "{\"document\": \"eyJhIjoxfQ==\", "
+                             "\"signature\": \"MIIB\"}";
+  ck_assert_int_eq(oi_order_envelope_parse(good, strlen(good), &doc, &dl, &sig,
+                                           &sl),
+                   0);
+  ck_assert_uint_eq(dl, 7);
+  ck_assert(!memcmp(doc, "{\"a\":1}", 7));
+  ck_assert_uint_eq(sl, 3);
+  free(doc);
+  free(sig);
+  /* A signature that is not base64 is no signature: intake refuses the
+   * unsigned order itself, with its event. */
+  static const char badsig[] = "{\"document\": \"eyJhIjoxfQ\", "
+                               "\"signature\": \"not base64!\"}";
+  ck_assert_int_eq(oi_order_envelope_parse(badsig, strlen(badsig), &doc, &dl,
+                                           &sig, &sl),
+                   0);
+  ck_assert_ptr_null(sig);
+  ck_assert_uint_eq(sl, 0);
+  free(doc);
+  static const char *const bad[] = {
+      "", "[]", "{\"document\": 12}", "{\"document\": \"@@@@\"}",
+      "{\"signature\": \"MIIB\"}",
+      "{\"document\": \"eyJhIjoxfQ==\", \"document\": \"eyJhIjoxfQ==\"}"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    doc = sig = (unsigned char *)"x";
+    ck_assert_int_eq(oi_order_envelope_parse(*bad[i] ? bad[i] : NULL,
+                                             strlen(bad[i]), &doc, &dl, &sig,
+                                             &sl),
+                     -1);
+    ck_assert_ptr_null(doc);
+    ck_assert_ptr_null(sig);
+  }
+  ck_assert_str_eq(oi_path_id("/v1/orders/ORD-1", "/v1/orders/"), "ORD-1");
+  ck_assert_ptr_null(oi_path_id("/v1/orders/", "/v1/orders/"));
+  ck_assert_ptr_null(oi_path_id("/v1/orders/ORD-1/x", "/v1/orders/"));
+  ck_assert_ptr_null(oi_path_id("/v1/vendors/V", "/v1/orders/"));
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("order_intake");
   TCase *tc = tcase_create("core");
@@ -515,6 +560,7 @@ int main(void) {
   tcase_add_test(tc, json_good_and_bad);
   tcase_add_test(tc, utf8_validation);
   tcase_add_test(tc, reasons_are_utf8);
+  tcase_add_test(tc, envelope_and_paths);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

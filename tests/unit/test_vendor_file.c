@@ -43,6 +43,34 @@ START_TEST(input_round_trip) {
 }
 END_TEST
 
+/* Found by fuzz_vendor_input: a bad line was quoted with "%.20s", reading
+ * past its end, and past the buffer when the file ended there ("*X"). With
+ * it: quotes are printable ASCII, and an empty SIM_TYPE no longer reads a
+ * value never set. The bytes are given in a buffer of exactly their size,
+ * so the sanitizer build sees a read past it. */
+START_TEST(input_fuzz_regressions) {
+  static const struct {
+    const char *text, *reason;
+  } cases[] = {
+      {"*X", "line 1: unexpected \"*X\""},
+      {"*HEADER\n*\x01\xc3\xa9", "line 2: unexpected \"*???\""},
+      {"*HEADER\nSIM_TYPE  \n", "line 2: bad value for SIM_TYPE"},
+      {"*HEADER\nSIM_TYPE  \t\x01\n", "line 2: bad value for SIM_TYPE"},
+      {"*HEADER\nK\xc3\xa9Y value\n", "line 2: unknown or repeated key K??Y"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    size_t len = strlen(cases[i].text);
+    char *exact = malloc(len);
+    ck_assert_ptr_nonnull(exact);
+    memcpy(exact, cases[i].text, len);
+    vx_input in;
+    ck_assert_int_eq(vx_input_parse(exact, len, &in, err, sizeof err), -1);
+    ck_assert_str_eq(err, cases[i].reason);
+    free(exact);
+  }
+}
+END_TEST
+
 static int feed_all(vx_header_reader *r, const char *text) {
   const char *p = text;
   int rc = 0;
@@ -175,6 +203,7 @@ int main(void) {
   Suite *s = suite_create("vendor_file");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, input_round_trip);
+  tcase_add_test(tc, input_fuzz_regressions);
   tcase_add_test(tc, output_header);
   tcase_add_test(tc, sim_lines);
   tcase_add_test(tc, line_reader);

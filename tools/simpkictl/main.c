@@ -24,7 +24,7 @@ static const struct {
      "IMSI/ICCID plan and batch ranges (B3): load, show, allocate"},
     {"batch", sp_cmd_batch, "a batch from B3 to B6, HLR loading live: show"},
     {"org", sp_cmd_org, "the CTKVs and their shops: load"},
-    {"user", sp_cmd_user, "inventory API users and their tokens: add"},
+    {"user", sp_cmd_user, "API users and their tokens: add, renew"},
     {"tariffs", sp_cmd_tariffs, "tariff packages shops sell (B10): load"},
     {"numbers", sp_cmd_numbers, "the pool of free phone numbers (B9): load"},
     {"report", sp_cmd_report, "reconciliation per order, batch, CTKV: reconcile"},

@@ -108,3 +108,35 @@ sp_hlr_up() {
 	sp_export SIMPKI_HLR_DB "$dir/hlr/hlr.db"
 	sp_note "hlr: osmo-hlr pid $pid, CTRL at $addr:$SP_HLR_CTRL_PORT"
 }
+
+# ---- faults (tests/chaos) ---------------------------------------------------
+# sp_hlr_crash DIR DOWN_S: SIGKILL to OsmoHLR, DOWN_S seconds away, then a
+# start again on the same address with the same SQLite file (what it had
+# committed stays). Holds the address lock meanwhile, so another stack
+# starting now does not take the address. 0 once CTRL answers again.
+sp_hlr_crash() {
+	local dir=$1 down=$2 pid sig start addr bin lock rc=0
+	bin=$(command -v osmo-hlr) || return 1
+	read -r pid sig start <"$dir/pids/hlr" || return 1
+	addr=$(sed -n 's/^ *bind ip //p' "$dir/hlr/osmo-hlr.cfg")
+	[ -n "$addr" ] || return 1
+	lock=/tmp/simpki-hlr-$(id -u).lock
+	exec 8>>"$lock" || return 1
+	flock -w 120 8 || { exec 8>&-; return 1; }
+	if sp_proc_alive "$pid" "$start"; then
+		kill -s KILL "$pid"
+		sp_wait_for 10 _sp_hlr_gone "$pid" "$start" || rc=1
+	fi
+	sleep "$down"
+	if [ "$rc" -eq 0 ]; then
+		setsid "$bin" -c "$dir/hlr/osmo-hlr.cfg" -l "$dir/hlr/hlr.db" -s \
+			>>"$dir/logs/hlr.log" 2>&1 </dev/null 8>&- &
+		pid=$!
+		sp_record_pid "$dir" hlr "$pid" TERM
+		_sp_hlr_wait "$addr" "$pid" || rc=1
+	fi
+	exec 8>&-
+	return $rc
+}
+
+_sp_hlr_gone() { ! sp_proc_alive "$1" "$2"; }

@@ -138,3 +138,67 @@ sp_pg_cleanup() {
 	rm -rf "$base"
 	rm -f "$dir/pg/base"
 }
+
+# ---- faults (tests/chaos) ---------------------------------------------------
+# sp_pg_restart DIR           PostgreSQL's fast shutdown, then a start with
+#                             the same options; the new postmaster recorded
+# sp_pg_kill DIR              SIGKILL to the postmaster (a crash: its backends
+#                             notice and exit, the next start recovers)
+# sp_pg_start DIR             after sp_pg_kill: start again, same options
+# Each returns once the server takes connections again (or 1).
+
+_sp_pg_data() {
+	local dir=$1 base=$1/pg
+	[ -f "$dir/pg/base" ] && base=$(head -n1 "$dir/pg/base")
+	printf '%s\n' "$base/data"
+}
+
+sp_pg_restart() {
+	local dir=$1 data pid
+	data=$(_sp_pg_data "$dir")
+	# restart reuses the options in postmaster.opts; -w waits for the start.
+	_sp_pg_as_owner "$SP_PG_BIN/pg_ctl" -D "$data" -l "${data%/data}/postgres.log" \
+		-m fast -w -t 60 restart >>"$dir/logs/pg-ctl.log" 2>&1 || return 1
+	pid=$(head -n1 "$data/postmaster.pid" 2>/dev/null)
+	[ -n "$pid" ] && sp_proc_alive "$pid" || return 1
+	sp_record_pid "$dir" pg "$pid" INT
+}
+
+sp_pg_kill() {
+	local dir=$1 pid sig start
+	read -r pid sig start <"$dir/pids/pg" || return 1
+	sp_proc_alive "$pid" "$start" || return 1
+	kill -s KILL "$pid"
+	sp_wait_for 10 _sp_pg_gone "$pid" "$start"
+}
+
+_sp_pg_gone() { ! sp_proc_alive "$1" "$2"; }
+
+sp_pg_start() {
+	local dir=$1 data opts=() o pid i
+	data=$(_sp_pg_data "$dir")
+	# postmaster.opts: the program, then its arguments, each double-quoted.
+	eval "opts=($(cat "$data/postmaster.opts"))" || return 1
+	local args=""
+	for ((i = 1; i < ${#opts[@]}; i++)); do
+		o=${opts[$i]}
+		if [ "$o" = -D ]; then
+			i=$((i + 1))
+			continue
+		fi
+		args+=" $(printf '%q' "$o")"
+	done
+	# The killed postmaster's backends hold its shared memory until they
+	# notice and exit; until then a new postmaster refuses to start.
+	for ((i = 0; i < 60; i++)); do
+		if _sp_pg_as_owner "$SP_PG_BIN/pg_ctl" -D "$data" -l "${data%/data}/postgres.log" \
+			-w -t 60 -o "$args" start >>"$dir/logs/pg-ctl.log" 2>&1; then
+			pid=$(head -n1 "$data/postmaster.pid" 2>/dev/null)
+			[ -n "$pid" ] && sp_proc_alive "$pid" || return 1
+			sp_record_pid "$dir" pg "$pid" INT
+			return 0
+		fi
+		sleep 1
+	done
+	return 1
+}

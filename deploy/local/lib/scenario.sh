@@ -9,6 +9,8 @@
 #                           demo PKI (before the services start)
 #   sc_services_start DIR   the six services and accounts, on free ports
 #   sc_dashboard_start DIR  then the operations dashboard (deploy/local/run)
+#   sc_service_restart DIR NAME  start a service (or the dashboard) again on
+#                           its port, its log appended (tests/chaos)
 #   sc_scenario             A4, B1-B11 for a pilot and a production batch;
 #                           progress lines in $SC_PROGRESS; 0 or 1 with the
 #                           failing step in $SC_RUN/failed
@@ -24,6 +26,10 @@ SC_QUANTITY=${SIMPKI_RUN_QUANTITY:-1000}
 SC_SERVICES=(order-intake sigverify vendor-exchange hlr-provisioner inventory notifier accounts)
 # Long enough for a slow machine under tests; each wait names what it waits for.
 SC_WAIT_S=${SIMPKI_RUN_WAIT_S:-120}
+# How long a call that got no answer (a service or PostgreSQL away for a
+# moment: tests/chaos kills them) is tried again; 0, the default, fails the
+# step at once as a person would notice.
+SC_RETRY_S=${SIMPKI_RUN_RETRY_S:-0}
 # The customer who keeps a number: their current SIM, already in the HLR.
 SC_OLD_IMSI=452019999000001
 SC_SWAP_MSISDN=84901234567
@@ -42,7 +48,24 @@ sc_fail() { # STEP TEXT: record the failing step and say why
 }
 
 sc_sql() {
-	psql -X -A -t -q -v ON_ERROR_STOP=1 "$SIMPKI_DB_URL" -c "$1"
+	[ "$SC_RETRY_S" -gt 0 ] || {
+		psql -X -A -t -q -v ON_ERROR_STOP=1 "$SIMPKI_DB_URL" -c "$1"
+		return
+	}
+	# Every query here reads: repeat it while the server is away (psql's
+	# exit status 2: no connection, or it broke).
+	local out rc t0=$SECONDS err=$SC_RUN/psql.$BASHPID.err
+	while :; do
+		rc=0
+		out=$(psql -X -A -t -q -v ON_ERROR_STOP=1 "$SIMPKI_DB_URL" -c "$1" 2>"$err") || rc=$?
+		if [ "$rc" -ne 2 ] || [ $((SECONDS - t0)) -ge "$SC_RETRY_S" ]; then
+			cat "$err" >&2
+			rm -f "$err"
+			[ -n "$out" ] && printf '%s\n' "$out"
+			return $rc
+		fi
+		sleep 0.5
+	done
 }
 
 sc_ctl() { "$SC_CTL" "$@"; }
@@ -68,19 +91,42 @@ sc_wait() {
 
 sc_sql_is() { [ "$(sc_sql "$1" 2>/dev/null)" = "$2" ]; }
 
-# sc_http STEP WANT TOKEN METHOD PATH [JSON]: one call to a service; the
-# body is left in $SC_RUN/body.json. Fails the step on another status.
+# sc_http STEP WANT TOKEN METHOD PATH [JSON [DONE...]]: one call to a
+# service; the body is left in $SC_RUN/body.json. Fails the step on another
+# status. With SC_RETRY_S, a call that got no answer (or a 5xx) is made
+# again; when an earlier try may have been carried out (the connection
+# broke after the request went out) and a later one is refused, the command
+# DONE... decides: it succeeds, leaving the answer in body.json, when the
+# first try's effect is there (as a person would look before trying again).
 sc_http() {
-	local step=$1 want=$2 token=$3 method=$4 url=$5 data=${6:-} status
+	local step=$1 want=$2 token=$3 method=$4 url=$5 data=${6:-} status rc
+	local t0=$SECONDS unsure=0
+	shift 6 2>/dev/null || shift $#
 	local args=(-s -o "$SC_RUN/body.json" -w '%{http_code}' -X "$method"
 		-H 'Content-Type: application/json' --max-time 30)
 	[ -n "$data" ] && args+=(--data-binary "$data")
-	# The token goes through a config on stdin, never on a command line.
-	status=$( {
-		[ -n "$token" ] && printf 'header = "Authorization: Bearer %s"\n' "$token"
-		true
-	} | curl -K - "${args[@]}" "$url") || status=000
-	[ "$status" = "$want" ] && return 0
+	while :; do
+		# The token goes through a config on stdin, never on a command line.
+		rc=0
+		status=$( {
+			[ -n "$token" ] && printf 'header = "Authorization: Bearer %s"\n' "$token"
+			true
+		} | curl -K - "${args[@]}" "$url") || rc=$?
+		[ "$rc" -eq 0 ] || status=000
+		[ "$status" = "$want" ] && return 0
+		[ "$SC_RETRY_S" -gt 0 ] && [ $((SECONDS - t0)) -lt "$SC_RETRY_S" ] || break
+		case $status in
+		000 | 5??)
+			# curl 7: no connection, so nothing was asked; otherwise the
+			# service may have done it before it went away.
+			[ "$rc" -eq 7 ] || unsure=1
+			sleep 0.5
+			continue
+			;;
+		esac
+		[ "$unsure" -eq 1 ] && [ $# -gt 0 ] && "$@" && return 0
+		break
+	done
 	sc_fail "$step" "$method ${url#http://127.0.0.1:*/} answered $status, not $want: $(head -c 400 "$SC_RUN/body.json" 2>/dev/null)"
 }
 
@@ -123,20 +169,27 @@ sc_init() {
 # ---- the services ---------------------------------------------------------
 
 # Each service with its HTTP port 0 (the kernel picks) and its log in
-# DIR/logs/NAME.log; recorded in DIR/pids so `stack down` stops it.
+# DIR/logs/NAME.log; recorded in DIR/pids so `stack down` stops it. A
+# restart (PORT given) takes the same port again and appends to the log.
 sc_service_start() {
-	local dir=$1 name=$2 bin log i port
+	local dir=$1 name=$2 want=${3:-0} bin log i port seen=0 limit=300
 	bin=$SIMPKI_BUILD_DIR/services/$name/$name
 	log=$dir/logs/$name.log
 	[ -x "$bin" ] || { sp_note "$name is not built ($bin)"; return 1; }
-	: >"$log"
+	if [ "$want" = 0 ]; then
+		: >"$log"
+	else
+		seen=$(grep -c "\"$name started\"" "$log")
+		# It may wait for PostgreSQL (SIMPKI_DB_CONNECT_WAIT_MS, 30 s).
+		limit=600
+	fi
 	# The dev broker answers an empty fetch only when its wait ends, not
 	# when data arrives as Kafka does: a short wait keeps each hop quick.
-	SIMPKI_HTTP_PORT=0 SIMPKI_LOG_LEVEL=${SIMPKI_LOG_LEVEL:-info} \
+	SIMPKI_HTTP_PORT=$want SIMPKI_LOG_LEVEL=${SIMPKI_LOG_LEVEL:-info} \
 		SIMPKI_KAFKA_CONSUMER_CONFIG="session.timeout.ms=6000,heartbeat.interval.ms=500,fetch.wait.max.ms=50" \
 		sp_start_recorded "$dir" "$name" "$bin" >/dev/null || return 1
-	for ((i = 0; i < 300; i++)); do
-		port=$(sed -n "s/.*\"$name started\".*\"http_port\":\"\([0-9]*\)\".*/\1/p" "$log" | tail -n1)
+	for ((i = 0; i < limit; i++)); do
+		port=$(sed -n "s/.*\"$name started\".*\"http_port\":\"\([0-9]*\)\".*/\1/p" "$log" | sed -n "$((seen + 1)),\$p" | tail -n1)
 		[ -n "$port" ] && break
 		_sc_alive "$dir" "$name" || break
 		sleep 0.1
@@ -146,8 +199,26 @@ sc_service_start() {
 		sp_log_tail "$log" 10
 		return 1
 	fi
-	printf '%s http://127.0.0.1:%s\n' "$name" "$port" >>"$SC_RUN/urls"
+	[ "$want" = 0 ] && printf '%s http://127.0.0.1:%s\n' "$name" "$port" >>"$SC_RUN/urls"
 	sp_note "$name up on http://127.0.0.1:$port"
+}
+
+# sc_service_restart DIR NAME: NAME (a service or the dashboard) again, on
+# the port it had, so the URLs the actors and the dashboard hold still work.
+sc_service_restart() {
+	local dir=$1 name=$2 url
+	url=$(sc_url "$name")
+	[ -n "$url" ] || { sp_note "$name has no recorded URL"; return 1; }
+	if [ "$name" = dashboard ]; then
+		(export SIMPKI_DASHBOARD_SERVICES="$(_sc_dashboard_services)" &&
+			sc_service_start "$dir" "$name" "${url##*:}")
+	else
+		sc_service_start "$dir" "$name" "${url##*:}"
+	fi
+}
+
+_sc_dashboard_services() {
+	awk '$1 != "dashboard" { printf "%s%s=%s", (n++ ? "," : ""), $1, $2 }' "$SC_RUN/urls"
 }
 
 # The topics the services subscribe to, created before they start, as the
@@ -182,7 +253,7 @@ sc_services_start() {
 # read ($SC_RUN/dashboard.token), never printed.
 sc_dashboard_start() {
 	local dir=$1 services
-	services=$(awk '{ printf "%s%s=%s", (NR > 1 ? "," : ""), $1, $2 }' "$SC_RUN/urls")
+	services=$(_sc_dashboard_services)
 	(export SIMPKI_DASHBOARD_SERVICES=$services && sc_service_start "$dir" dashboard) || return 1
 	rm -f "$SC_RUN/dashboard.token"
 	(umask 077 && sc_ctl user add dashboard-auditor --role auditor >"$SC_RUN/dashboard.token" 2>>"$dir/logs/scenario.log") ||
@@ -205,13 +276,14 @@ sc_setup() {
 		T_CTKV1=$(sc_ctl user add ctkv1-binh --role ctkv --ctkv CTKV1) &&
 		T_CTKV2=$(sc_ctl user add ctkv2-chi --role ctkv --ctkv CTKV2) &&
 		T_SHOP_HNI=$(sc_ctl user add hni001-dung --role shop --shop HNI-001) &&
-		T_SHOP_HCM=$(sc_ctl user add hcm001-em --role shop --shop HCM-001) ||
+		T_SHOP_HCM=$(sc_ctl user add hcm001-em --role shop --shop HCM-001) &&
+		T_CTS=$(sc_ctl user add cts-officer --role bcycp) ||
 		{ sc_fail setup "user add failed"; return 1; }
 	# The customer keeping her number already has an ordinary MobiFone SIM.
 	sc_hlr_ctrl "SET 1 subscriber.create $SC_OLD_IMSI" >/dev/null &&
 		sc_hlr_ctrl "SET 2 subscriber.by-imsi-$SC_OLD_IMSI.msisdn $SC_SWAP_MSISDN" >/dev/null ||
 		{ sc_fail setup "could not put the customer's current SIM into the HLR"; return 1; }
-	sc_progress setup ok "9 CTKVs, 18 shops, 2 tariffs, 200 numbers, 5 users"
+	sc_progress setup ok "9 CTKVs, 18 shops, 2 tariffs, 200 numbers, 6 users"
 }
 
 sc_notice() {
@@ -225,17 +297,34 @@ Bộ Tài chính,Lê Minh Tuấn,001088000203,0912345678,no,CTKV1
 Văn phòng Chính phủ,Phạm Thu Hương,001192000204,,yes,CTKV1
 UBND TP. Đà Nẵng,Võ Quốc Bảo,048090000205,0935123456,no,CTKV3
 CSV
-	{
-		curl -s -o "$SC_RUN/body.json" -w '%{http_code}' -H 'Content-Type: text/csv' \
-			-H 'X-Simpki-Actor: cts-officer' --data-binary @"$f" --max-time 30 \
-			"$(sc_url order-intake)/v1/registrations?ref=$SC_NOTICE_REF" >"$SC_RUN/status"
-		[ "$(cat "$SC_RUN/status")" = 201 ]
-	} || { sc_fail A4 "the notice was refused: $(head -c 400 "$SC_RUN/body.json")"; return 1; }
+	_sc_notice_post "$f" || { sc_fail A4 "the notice was refused: $(head -c 400 "$SC_RUN/body.json")"; return 1; }
 	sc_wait A4 "the notifier to open 5 A5 deadlines" sc_sql_is \
 		"SELECT count(*) FROM sla_cases s JOIN registration_notices r USING (notice_id) WHERE r.notice_ref = '$SC_NOTICE_REF'" 5 ||
 		return 1
 	n=$(sc_sql "SELECT to_char(min(deadline) AT TIME ZONE 'Asia/Ho_Chi_Minh', 'DD/MM/YYYY HH24:MI') FROM sla_cases")
 	sc_progress A4 ok "5 cases opened; first contact deadline $n"
+}
+
+# The notice over HTTP: 0 once taken (201; or 200, the same notice again,
+# after a try the service may have taken before it went away: SC_RETRY_S).
+_sc_notice_post() {
+	local t0=$SECONDS rc unsure=0 status
+	while :; do
+		rc=0
+		# Cục CTS's officer (role bcycp) sends it; the token on stdin.
+		printf 'header = "Authorization: Bearer %s"\n' "$T_CTS" |
+			curl -K - -s -o "$SC_RUN/body.json" -w '%{http_code}' -H 'Content-Type: text/csv' \
+				--data-binary @"$1" --max-time 30 \
+				"$(sc_url order-intake)/v1/registrations?ref=$SC_NOTICE_REF" >"$SC_RUN/status" || rc=$?
+		status=$(cat "$SC_RUN/status")
+		[ "$status" = 201 ] && return 0
+		[ "$status" = 200 ] && [ "$unsure" -eq 1 ] && return 0
+		[ "$SC_RETRY_S" -gt 0 ] && [ $((SECONDS - t0)) -lt "$SC_RETRY_S" ] || return 1
+		case $status in
+		000 | 5??) [ "$rc" -eq 7 ] || unsure=1; sleep 0.5 ;;
+		*) return 1 ;;
+		esac
+	done
 }
 
 sc_vendor() {
@@ -261,7 +350,7 @@ JSON
 	body=$("$SP_PY" -c 'import base64,json,sys
 print(json.dumps({"document": base64.b64encode(open(sys.argv[1], "rb").read()).decode(),
                   "signature": base64.b64encode(open(sys.argv[2], "rb").read()).decode()}))' "$doc" "$sig")
-	sc_http B1 201 "" POST "$(sc_url order-intake)/v1/orders" "$body" || return 1
+	sc_http B1 201 "" POST "$(sc_url order-intake)/v1/orders" "$body" _sc_same_again || return 1
 	ORDER_ID=$(sc_json order_id) || { sc_fail B1 "no order id in the answer"; return 1; }
 	PILOT_BATCH=$(sc_sql "SELECT batch_id FROM batches WHERE order_id = '$ORDER_ID' AND kind = 'pilot'")
 	PROD_BATCH=$(sc_sql "SELECT batch_id FROM batches WHERE order_id = '$ORDER_ID' AND kind = 'production' ORDER BY seq LIMIT 1")
@@ -323,13 +412,43 @@ sc_range() { # BATCH FROM COUNT: "first last" ICCIDs of a slice of the batch
 }
 
 sc_move() { # STEP TOKEN PATH JSON: one range move (201)
-	sc_http "$1" 201 "$2" POST "$(sc_url inventory)$3" "$4"
+	sc_http "$1" 201 "$2" POST "$(sc_url inventory)$3" "$4" _sc_move_done "$3" "$4"
 }
+
+# What sc_http's retries ask when a try may have been taken (SC_RETRY_S):
+# is its effect there? Each leaves the answer the call would have given.
+_sc_same_again() { [ "$status" = 200 ]; } # the same document again: 200
+_sc_field() { # FIELD JSON
+	"$SP_PY" -c 'import json,sys; print(json.loads(sys.argv[2])[sys.argv[1]])' "$1" "$2"
+}
+_sc_move_done() { # PATH JSON
+	local kind
+	case $1 in
+	/v1/handovers) kind=handover ;;
+	/v1/stock-ins) kind=stock_in ;;
+	/v1/transfers) kind=transfer ;;
+	*) return 1 ;;
+	esac
+	sc_sql_is "SELECT count(*) FROM custody_moves WHERE kind = '$kind' AND
+		iccid_first = '$(_sc_field iccid_first "$2")' AND iccid_last = '$(_sc_field iccid_last "$2")'" 1
+}
+_sc_connect_done() { # JSON
+	local row
+	row=$(sc_sql "SELECT json_build_object('request_id', request_id, 'msisdn', msisdn, 'state', state)
+		FROM connections WHERE iccid = '$(_sc_field iccid "$1")' ORDER BY requested_at DESC LIMIT 1")
+	[ -n "$row" ] && printf '%s\n' "$row" >"$SC_RUN/body.json"
+}
+_sc_sale_done() { # ICCID
+	local doc
+	doc=$(sc_sql "SELECT document::text FROM invoices WHERE iccid = '$1'")
+	[ -n "$doc" ] && printf '%s\n' "$doc" >"$SC_RUN/body.json"
+}
+_sc_delivery_done() { sc_sql_is "SELECT count(*) FROM deliveries WHERE iccid = '$1'" 1; }
 
 # sc_connect STEP TOKEN JSON: a connection (B9), waited for to the end.
 sc_connect() {
 	local step=$1 token=$2 req state
-	sc_http "$step" 202 "$token" POST "$(sc_url inventory)/v1/connections" "$3" || return 1
+	sc_http "$step" 202 "$token" POST "$(sc_url inventory)/v1/connections" "$3" _sc_connect_done "$3" || return 1
 	req=$(sc_json request_id)
 	SC_LAST_MSISDN=$(sc_json msisdn)
 	SC_WAIT_REQ=$req SC_WAIT_TOKEN=$token
@@ -413,7 +532,7 @@ sc_production() {
 sc_sell() { # STEP TOKEN ICCID NAME ID_NUMBER: the sale, its invoice kept as HTML
 	local series number
 	sc_http "$1" 201 "$2" POST "$(sc_url inventory)/v1/sales" \
-		"{\"iccid\": \"$3\", \"buyer\": {\"name\": \"$4\", \"id_number\": \"$5\"}}" || return 1
+		"{\"iccid\": \"$3\", \"buyer\": {\"name\": \"$4\", \"id_number\": \"$5\"}}" _sc_sale_done "$3" || return 1
 	series=$(sc_json series) number=$(sc_json number)
 	cp "$SC_RUN/body.json" "$SC_OUT/invoices/$series-$number.json"
 	sc_http "$1" 200 "$2" GET "$(sc_url inventory)/v1/invoices/$series/$number?format=html" || return 1
@@ -425,7 +544,7 @@ sc_deliver() { # TOKEN ICCID NAME: delivered, paid in full
 	local total
 	total=$(sc_json total "$SC_OUT/invoices/$(awk -v i="$2" '$1 == i { print $2 }' "$SC_RUN/invoices").json")
 	sc_http B11 201 "$1" POST "$(sc_url inventory)/v1/deliveries" \
-		"{\"iccid\": \"$2\", \"received_by\": \"$3\", \"amount_paid\": $total}"
+		"{\"iccid\": \"$2\", \"received_by\": \"$3\", \"amount_paid\": $total}" _sc_delivery_done "$2"
 }
 
 sc_reconcile() {

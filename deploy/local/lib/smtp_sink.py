@@ -10,8 +10,11 @@ renamed), so a test polling the folder never reads half a message.
 
 Fault injection without stopping the server: a recipient whose local part
 starts with "tempfail" is refused with 451 (a 4xx: try again later), one
-starting with "reject" with 550 (a 5xx: permanent).
+starting with "reject" with 550 (a 5xx: permanent). For one starting with
+"slow" the message is kept at once but the answer comes 3 s later (a test
+can break something while the sender waits for it).
 """
+import asyncio
 import os
 import re
 
@@ -55,4 +58,6 @@ class MailDir:
         with open(tmp, "wb") as f:
             f.write(head.encode("ascii", "replace") + data)
         os.rename(tmp, os.path.join(self.folder, name))
+        if any(r.split("@", 1)[0].lower().startswith("slow") for r in envelope.rcpt_tos):
+            await asyncio.sleep(3)
         return "250 2.0.0 Message accepted as %s" % name
