@@ -69,4 +69,18 @@ static inline int fz_phone_canonical(const char *s) {
          strchr("35789", s[2]) != NULL;
 }
 
+/* 1 when s holds no run of 16 hex digits: nothing that could be a key (an
+ * error message must never quote one). */
+static inline int fz_no_key(const char *s) {
+  size_t run = 0;
+  for (; *s; s++) {
+    char c = *s;
+    int hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+              (c >= 'A' && c <= 'F');
+    if ((run = hex ? run + 1 : 0) >= 16)
+      return 0;
+  }
+  return 1;
+}
+
 #endif

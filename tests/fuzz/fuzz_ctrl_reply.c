@@ -21,20 +21,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   return 0;
 }
 
-static int hexc(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-         (c >= 'A' && c <= 'F');
-}
-
-/* No run of 16 hex digits: nothing that could be a key. */
-static int no_key(const char *s) {
-  size_t run = 0;
-  for (; *s; s++)
-    if ((run = hexc(*s) ? run + 1 : 0) >= 16)
-      return 0;
-  return 1;
-}
-
 static const hp_aud *want(void) {
   static hp_aud w;
   static int done;
@@ -55,7 +41,7 @@ static void check_aud(const char *text, size_t len) {
   char err[256] = "";
   if (hp_aud_parse(text, len, &a, err, sizeof err) < 0) {
     FZ_CHECK(fz_errstr_ok(err, sizeof err), "aud refused, no reason");
-    FZ_CHECK(no_key(err), "aud reason holds hex");
+    FZ_CHECK(fz_no_key(err), "aud reason holds hex");
     FZ_CHECK(!a.has_2g && !a.has_3g && a.ki.len == 0 && a.k.len == 0 &&
                  a.opc.len == 0 && fz_zero(a.ki.b, sizeof a.ki.b) &&
                  fz_zero(a.k.b, sizeof a.k.b) &&
@@ -80,7 +66,7 @@ static void check_aud(const char *text, size_t len) {
   FZ_CHECK(v == HP_AUD_MATCH || v == HP_AUD_DIFFERS, "verdict");
   FZ_CHECK(v == HP_AUD_MATCH || fz_errstr_ok(reason, sizeof reason),
            "differs without a reason");
-  FZ_CHECK(no_key(reason), "compare reason holds hex");
+  FZ_CHECK(fz_no_key(reason), "compare reason holds hex");
   hp_aud_wipe(&a);
 }
 
@@ -96,7 +82,7 @@ static void check_ctrl(const char *text, size_t len) {
   char err[256] = "";
   if (hp_ctrl_parse(text, len, &m, err, sizeof err) < 0) {
     FZ_CHECK(fz_errstr_ok(err, sizeof err), "parse refused, no reason");
-    FZ_CHECK(no_key(err), "parse reason holds hex");
+    FZ_CHECK(fz_no_key(err), "parse reason holds hex");
     return;
   }
   FZ_CHECK(m.value >= text && m.value + m.valuelen == text + len,
@@ -105,7 +91,7 @@ static void check_ctrl(const char *text, size_t len) {
     char *reason = fz_cstr((const uint8_t *)m.value, m.valuelen);
     size_t before = strlen(reason);
     hp_ctrl_redact(reason);
-    FZ_CHECK(no_key(reason) && strlen(reason) <= before, "redaction");
+    FZ_CHECK(fz_no_key(reason) && strlen(reason) <= before, "redaction");
     free(reason);
   } else {
     FZ_CHECK(m.has_id, "reply without an id");

@@ -18,19 +18,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   return 0;
 }
 
-static int hexc(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-         (c >= 'A' && c <= 'F');
-}
-
-static int no_key(const char *s) {
-  size_t run = 0;
-  for (; *s; s++)
-    if ((run = hexc(*s) ? run + 1 : 0) >= 16)
-      return 0;
-  return 1;
-}
-
 /* The key lines: not blank, not a comment (blanks: space, tab, CR). */
 static size_t key_lines(const char *t, size_t n, size_t *lines) {
   size_t keys = 0;
@@ -61,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   sp_keystore *ks = sp_keystore_parse(text, size, ORIGIN, 0, err, sizeof err);
   if (!ks) {
     FZ_CHECK(fz_errstr_ok(err, sizeof err), "no reason");
-    FZ_CHECK(no_key(err), "the reason quotes hex");
+    FZ_CHECK(fz_no_key(err), "the reason quotes hex");
     FZ_CHECK(!strncmp(err, ORIGIN " ", strlen(ORIGIN) + 1) ||
                  !strcmp(err, "out of memory"),
              err);
