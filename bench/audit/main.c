@@ -5,7 +5,7 @@
  *    sim.delivered, sim.returned in turn, each valid against its schema)
  *    into the topic bench.audit (64 partitions on the dev broker, keyed by
  *    subject), and waits until the broker holds them all;
- * 2. times, in turns, best of 3 rounds each:
+ * 2. times, in turns, best of BENCH_ROUNDS (3) rounds each:
  *    (a) a bare librdkafka consumer reading every partition of the topic
  *        from its beginning to its end, no parsing (the reference);
  *    (b) the simpkictl binary `audit replay --topic bench.audit` from its
@@ -34,7 +34,6 @@
 
 #define TOPIC "bench.audit"
 #define PARTITIONS 64
-#define ROUNDS 3
 
 extern char **environ;
 
@@ -231,13 +230,13 @@ int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "--help")) {
     printf("usage: bench_audit   (run it through bench/run audit)\n"
            "Environment: SIMPKI_KAFKA_BOOTSTRAP, SIMPKI_DEVBROKER_CTL, "
-           "BENCH_EVENTS (200000),\nBENCH_SUBJECTS (2000), SIMPKICTL (default: "
-           "the build's tools/simpkictl/simpkictl).\n");
+           "BENCH_EVENTS (200000),\nBENCH_SUBJECTS (2000), BENCH_ROUNDS (3), "
+           "SIMPKICTL (default: the build's\ntools/simpkictl/simpkictl).\n");
     return 0;
   }
   char err[512];
   const char *bootstrap, *ctl_fifo, *ctl_env;
-  long total, subjects;
+  long total, subjects, rounds;
   if (sp_log_init("bench-audit", err, sizeof err) ||
       sp_config_str("SIMPKI_KAFKA_BOOTSTRAP", NULL, &bootstrap, err,
                     sizeof err) ||
@@ -246,7 +245,8 @@ int main(int argc, char **argv) {
       sp_config_long("BENCH_EVENTS", 0, 200000, 1000, 100000000, &total, err,
                      sizeof err) ||
       sp_config_long("BENCH_SUBJECTS", 0, 2000, 1, 1000000, &subjects, err,
-                     sizeof err))
+                     sizeof err) ||
+      sp_config_long("BENCH_ROUNDS", 0, 3, 1, 100, &rounds, err, sizeof err))
     die("configuration", err);
   if (!getenv("SIMPKI_LOG_LEVEL"))
     sp_log_set_level(SP_LOG_WARN);
@@ -284,7 +284,7 @@ int main(int argc, char **argv) {
    * also counts other programs; the processor time does not. */
   double bare_best = 1e9, replay_best = 1e9, bare_cpu = 1e9, replay_cpu = 1e9;
   long bytes = 0, maxrss = 0;
-  for (int round = 0; round < ROUNDS; round++) {
+  for (int round = 0; round < rounds; round++) {
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
     t = now_s();
@@ -324,7 +324,7 @@ int main(int argc, char **argv) {
            round + 1, s, total / s, c, rss / 1024.0);
   }
   double bare_eps = total / bare_best, replay_eps = total / replay_best;
-  printf("best of %d rounds each, taken in turns\n", ROUNDS);
+  printf("best of %ld rounds each, taken in turns\n", rounds);
   printf("bare consume : %.0f events/s (%.1f MB/s)\n", bare_eps,
          bytes / bare_best / 1e6);
   printf("audit replay : %.0f events/s, peak RSS %.1f MiB\n", replay_eps,

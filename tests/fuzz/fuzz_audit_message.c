@@ -5,6 +5,7 @@
  * Invariants: both paths give the same verdict, hash, schema finding and
  * words, attributes and kept data; what jdoc reads jansson reads to the
  * same value, and jdoc's canonical form is jansson's sorted compact dump. */
+#include "../../tools/simpkictl/audit_arena.c"
 #include "../../tools/simpkictl/audit_data.c"
 #include "../../tools/simpkictl/audit_message.c"
 

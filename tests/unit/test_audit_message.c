@@ -1,7 +1,10 @@
 /* Unit tests for audit_message.c: the fast path (common/jdoc, no jansson)
  * and the jansson path give the same result for every message: the same
  * verdict, hash, schema finding with its words, attributes and kept data.
- * Over real-shaped events, the fixtures, and every one-byte mutation. */
+ * Over real-shaped events, the fixtures, and every one-byte mutation. The
+ * fast checker keeps its results in an arena (as the replay's workers do),
+ * the jansson one in malloc'd memory. And the arena itself. */
+#include "../../tools/simpkictl/audit_arena.c"
 #include "../../tools/simpkictl/audit_data.c"
 #include "../../tools/simpkictl/audit_message.c"
 
@@ -12,6 +15,7 @@
 
 static sp_jschema_set *schemas;
 static audit_checker *fast, *slow;
+static audit_arena *arena;
 static long n_fast_events, n_events, n_not_events, n_invalid, n_altered;
 
 static int str_eq(const char *a, const char *b) {
@@ -23,6 +27,8 @@ static void both(const char *msg, size_t len) {
   audit_parsed a, b;
   ck_assert_int_eq(audit_message_check(fast, msg, len, &a), 0);
   ck_assert_int_eq(audit_message_check(slow, msg, len, &b), 0);
+  ck_assert_int_eq(b.in_arena, 0);
+  ck_assert(a.status != 0 || a.in_arena == 1);
   ck_assert_msg(a.status == b.status, "status %d vs %d: %.*s", a.status,
                 b.status, (int)len, msg);
   ck_assert_msg(a.schema_rc == b.schema_rc, "schema %d vs %d: %.*s",
@@ -119,7 +125,9 @@ static void setup(void) {
   ck_assert_msg(schemas != NULL, "%s", err);
   fast = audit_checker_new(schemas);
   slow = audit_checker_new(schemas);
-  ck_assert(fast && slow);
+  arena = audit_arena_new();
+  ck_assert(fast && slow && arena);
+  audit_checker_set_arena(fast, arena);
   audit_checker_fast(slow, 0);
   n_fast_events = n_events = n_not_events = n_invalid = n_altered = 0;
 }
@@ -127,6 +135,7 @@ static void setup(void) {
 static void teardown(void) {
   audit_checker_free(fast);
   audit_checker_free(slow);
+  audit_arena_free(arena);
   sp_jschema_free(schemas);
 }
 
@@ -214,6 +223,41 @@ START_TEST(every_one_byte_mutation) {
 }
 END_TEST
 
+/* Aligned, distinct, writable to the last byte; a request larger than a
+ * block gets its own; the size grows by whole blocks. */
+START_TEST(arena_blocks) {
+  audit_arena *a = audit_arena_new();
+  ck_assert_ptr_nonnull(a);
+  ck_assert_uint_eq(audit_arena_size(a), 0);
+  char *prev = NULL;
+  size_t prev_n = 0;
+  for (size_t i = 0; i < 100000; i++) {
+    size_t n = 1 + (i * 7919) % 700;
+    char *p = audit_arena_alloc(a, n);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq((uintptr_t)p % 16, 0);
+    memset(p, (int)(i & 0xff), n);
+    /* The previous one is intact: no overlap. */
+    if (prev)
+      ck_assert_int_eq((unsigned char)prev[prev_n - 1],
+                       (unsigned char)((i - 1) & 0xff));
+    prev = p;
+    prev_n = n;
+  }
+  size_t before = audit_arena_size(a);
+  ck_assert_uint_ge(before, (size_t)100000 * 350);
+  char *big = audit_arena_alloc(a, (size_t)20 << 20);
+  ck_assert_ptr_nonnull(big);
+  big[0] = 1;
+  big[((size_t)20 << 20) - 1] = 2;
+  ck_assert_uint_ge(audit_arena_size(a), before + ((size_t)20 << 20));
+  ck_assert_ptr_null(audit_arena_alloc(a, SIZE_MAX - 3));
+  ck_assert_ptr_nonnull(audit_arena_alloc_cb(a, 1));
+  audit_arena_free(a);
+  audit_arena_free(NULL);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("audit_message");
   TCase *tc = tcase_create("core");
@@ -221,6 +265,7 @@ int main(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, samples_and_fixtures);
   tcase_add_test(tc, every_one_byte_mutation);
+  tcase_add_test(tc, arena_blocks);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -60,6 +60,7 @@ typedef struct audit_event {
   const char *content_hash;    /* computed over its canonical bytes */
   long long time_ms;           /* the event time; -1 when unknown */
   const audit_data *data;      /* its kept fields; may be NULL */
+  int in_arena; /* 1: the strings (id first) are not the event's to free */
   /* Set by audit_chain_check. */
   size_t copy_of; /* AUDIT_NONE, or the first copy of the same id */
   long pos;       /* place in its subject's chain walk, from 1; 0 none */

@@ -25,6 +25,7 @@ enum { KV_NONE, KV_STR, KV_INT };
 
 struct audit_data {
   json_t *failures;
+  uint8_t from_alloc; /* 1: the caller's allocator's, not malloc's */
   uint8_t kind[F_COUNT];
   uint32_t off[F_COUNT];
   char bytes[];
@@ -47,19 +48,20 @@ typedef struct {
   json_t *failures;
 } kept_values;
 
-static audit_data *pack(kept_values *f) {
+static audit_data *pack(kept_values *f, audit_data_alloc alloc, void *ctx) {
   size_t size = sizeof(audit_data);
   for (int i = 0; i < F_COUNT; i++)
     if (f->kind[i] == KV_STR)
       size += f->len[i] + 1;
     else if (f->kind[i] == KV_INT)
       size += sizeof(long long);
-  audit_data *d = malloc(size);
+  audit_data *d = alloc ? alloc(ctx, size) : malloc(size);
   if (!d) {
     json_decref(f->failures);
     return NULL;
   }
   d->failures = f->failures;
+  d->from_alloc = alloc != NULL;
   size_t at = 0;
   for (int i = 0; i < F_COUNT; i++) {
     d->kind[i] = f->kind[i];
@@ -95,10 +97,11 @@ audit_data *audit_data_from_json(const json_t *data) {
     if (json_is_array(fl))
       f.failures = json_incref(fl);
   }
-  return pack(&f);
+  return pack(&f, NULL, NULL);
 }
 
-audit_data *audit_data_from_jv(const sp_jdoc *d, const sp_jv *data) {
+audit_data *audit_data_from_jv(const sp_jdoc *d, const sp_jv *data,
+                               audit_data_alloc alloc, void *ctx) {
   kept_values f;
   memset(&f, 0, sizeof f);
   if (data && data->type == SP_JV_OBJ) {
@@ -122,14 +125,15 @@ audit_data *audit_data_from_jv(const sp_jdoc *d, const sp_jv *data) {
       }
     }
   }
-  return pack(&f);
+  return pack(&f, alloc, ctx);
 }
 
 void audit_data_free(audit_data *d) {
   if (!d)
     return;
   json_decref(d->failures);
-  free(d);
+  if (!d->from_alloc)
+    free(d);
 }
 
 const char *audit_data_get_str(const audit_data *d, const char *key) {

@@ -22,9 +22,13 @@ typedef struct audit_data audit_data;
   X(case_id)
 
 /* From a data object (jansson or jdoc). NULL when out of memory; a value
- * that is no object gives an empty one. */
+ * that is no object gives an empty one. from_jv takes its bytes from alloc
+ * (ctx its first argument) when not NULL, else from malloc; free releases
+ * what the fields hold either way, and the bytes only when malloc's. */
+typedef void *(*audit_data_alloc)(void *ctx, size_t n);
 audit_data *audit_data_from_json(const json_t *data);
-audit_data *audit_data_from_jv(const sp_jdoc *d, const sp_jv *data);
+audit_data *audit_data_from_jv(const sp_jdoc *d, const sp_jv *data,
+                               audit_data_alloc alloc, void *ctx);
 void audit_data_free(audit_data *d);
 
 /* The string field named key, or NULL (absent, not a string, not kept). */

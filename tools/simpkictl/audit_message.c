@@ -42,6 +42,7 @@ struct audit_checker {
   EVP_MD *sha256;       /* fetched once: EVP_sha256() fetches per call */
   EVP_MD_CTX *md;
   int force_slow;
+  audit_arena *arena; /* what is kept of each event; NULL: malloc */
 };
 
 
@@ -89,7 +90,8 @@ static int instance_set(struct instance *in, const sp_event *ev) {
 }
 
 void audit_parsed_clear(audit_parsed *p) {
-  free(p->strs);
+  if (!p->in_arena)
+    free(p->strs);
   audit_data_free(p->data);
   free(p->why);
   memset(p, 0, sizeof *p);
@@ -106,7 +108,7 @@ static void to_hex(const unsigned char md[32], char out[SP_EVENT_HASH_HEX + 1]) 
 
 /* The attributes the replay keeps, as one allocation, and the time. -1
  * when out of memory. */
-static int keep_attrs(audit_parsed *p, const sp_event *ev,
+static int keep_attrs(audit_checker *c, audit_parsed *p, const sp_event *ev,
                       const char *content) {
   /* An intact event's content hash is its hash: not stored twice. */
   int intact = !strcmp(content, ev->hash);
@@ -116,8 +118,10 @@ static int keep_attrs(audit_parsed *p, const sp_event *ev,
   size_t l[8], total = 0;
   for (int i = 0; i < 8 - intact; i++)
     total += (l[i] = strlen(src[i])) + 1;
-  if (!(p->strs = malloc(total)))
+  p->strs = c->arena ? audit_arena_alloc(c->arena, total) : malloc(total);
+  if (!p->strs)
     return -1;
+  p->in_arena = c->arena != NULL;
   const char **dst[8] = {&p->id,   &p->subject,       &p->type,
                          &p->time, &p->correlationid, &p->prevhash,
                          &p->hash, &p->content_hash};
@@ -201,7 +205,10 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
     if (p->schema_rc > 0 && !(p->why = strdup(err)))
       return -1;
   }
-  if (!(p->data = audit_data_from_jv(d, data)) || keep_attrs(p, &ev, content))
+  if (!(p->data = audit_data_from_jv(d, data,
+                                     c->arena ? audit_arena_alloc_cb : NULL,
+                                     c->arena)) ||
+      keep_attrs(c, p, &ev, content))
     return -1;
   return 0;
 }
@@ -262,7 +269,7 @@ static int check_slow(audit_checker *c, const void *payload, size_t len,
   }
   audit_data *data = audit_data_from_json(ev.data);
   p->data = data;
-  int rc = data && !keep_attrs(p, &ev, content) ? 0 : -1;
+  int rc = data && !keep_attrs(c, p, &ev, content) ? 0 : -1;
   sp_event_clear(&ev);
   return rc;
 }
@@ -293,6 +300,10 @@ void audit_checker_free(audit_checker *c) {
 }
 
 void audit_checker_fast(audit_checker *c, int on) { c->force_slow = !on; }
+
+void audit_checker_set_arena(audit_checker *c, audit_arena *arena) {
+  c->arena = arena;
+}
 
 int audit_message_check(audit_checker *c, const void *payload, size_t len,
                         audit_parsed *p) {

@@ -10,17 +10,20 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "audit_arena.h"
 #include "audit_data.h"
 #include "jschema.h"
 
 typedef struct audit_checker audit_checker;
 
-/* What a message is, once checked. The strings are one allocation (strs),
- * handed over to the replay's audit_event with data. */
+/* What a message is, once checked. The strings are one allocation (strs,
+ * from the checker's arena when it has one: in_arena), handed over to the
+ * replay's audit_event with data. */
 typedef struct audit_parsed {
   int status;    /* 0 an event, 1 empty, 2 not an event (why says why) */
   int schema_rc; /* 0 valid, 1 invalid (why), -1 no schema for its type */
   char *strs;
+  int in_arena;
   const char *id, *subject, *type, *time, *correlationid, *prevhash, *hash,
       *content_hash;
   long long time_ms; /* -1 when the time cannot be read */
@@ -36,6 +39,10 @@ void audit_checker_free(audit_checker *c);
  * without jansson; off, every message goes the jansson way. Both give the
  * same results; tests compare them. */
 void audit_checker_fast(audit_checker *c, int on);
+
+/* What is kept of each event (strs, data) comes from arena, which must
+ * outlive the results; NULL (the default) takes it from malloc. */
+void audit_checker_set_arena(audit_checker *c, audit_arena *arena);
 
 /* Checks one message (payload may be NULL or empty: status 1). -1 when
  * out of memory (p cleared), else 0 with p filled. */

@@ -56,8 +56,12 @@ struct replay {
   const sp_jschema_set *schemas; /* NULL: no schema check */
   audit_checker *checker; /* the reader's, when it parses itself */
   struct pipeline *pl; /* NULL: the reader parses each message itself */
+  /* What is kept of the events: one arena per thread that checks them
+   * (arena[MAX_WORKERS] the reader's), freed with the events. */
+  audit_arena *arena[MAX_WORKERS + 1];
   audit_event *evs;
   size_t n, cap;
+  size_t expected; /* messages the partitions held at the start */
   audit_findings early; /* found while reading: not events, lost starts */
   unsigned long not_events;
   struct topic_count topics[MAX_TOPICS];
@@ -220,6 +224,8 @@ static void on_partition(void *opaque, const char *topic, int32_t partition,
   struct topic_count *tc = topic_of(r, topic);
   if (tc)
     tc->partitions++;
+  if (high > low && r->expected < (size_t)1 << 26)
+    r->expected += (size_t)(high - low);
   if (low > 0 &&
       audit_findings_add(&r->early, AUDIT_REMOVED, NULL, NULL, AUDIT_NONE,
                          topic, partition, low,
@@ -251,7 +257,11 @@ static int merge_one(struct replay *r, const char *topic, int32_t partition,
   if (tc)
     tc->events++;
   if (r->n == r->cap) {
-    size_t cap = r->cap ? r->cap * 2 : 1024;
+    /* As many as the partitions held at the start, at first: no copy of
+     * a large array while reading. */
+    size_t cap = r->cap           ? r->cap * 2
+                 : r->expected > 1024 ? r->expected
+                                      : 1024;
     audit_event *v = realloc(r->evs, cap * sizeof *v);
     if (!v) {
       audit_parsed_clear(p);
@@ -275,6 +285,7 @@ static int merge_one(struct replay *r, const char *topic, int32_t partition,
   e->content_hash = p->content_hash;
   e->data = p->data;
   e->time_ms = p->time_ms;
+  e->in_arena = p->in_arena != 0;
   int rc = 0;
   if (p->schema_rc)
     rc = audit_findings_add(
@@ -470,6 +481,11 @@ static int pipeline_start(struct pipeline *pl, struct replay *r, long workers) {
   for (int k = 0; k < n; k++) {
     if (!(pl->checker[k] = audit_checker_new(r->schemas)))
       return -1;
+    if (!(r->arena[k] = audit_arena_new())) {
+      audit_checker_free(pl->checker[k]);
+      return -1;
+    }
+    audit_checker_set_arena(pl->checker[k], r->arena[k]);
     worker_args[k] = (struct worker_arg){pl, k};
     if (pthread_create(&pl->tid[k], NULL, worker, &worker_args[k])) {
       audit_checker_free(pl->checker[k]);
@@ -520,10 +536,13 @@ static void replay_free(struct replay *r) {
   audit_checker_free(r->checker);
   for (size_t i = 0; i < r->n; i++) {
     audit_event *e = &r->evs[i];
-    free((void *)e->id); /* all its strings: one allocation */
+    if (!e->in_arena)
+      free((void *)e->id); /* all its strings: one allocation */
     audit_data_free((audit_data *)e->data);
   }
   free(r->evs);
+  for (int k = 0; k <= MAX_WORKERS; k++)
+    audit_arena_free(r->arena[k]);
   audit_findings_free(&r->early);
 }
 
@@ -572,6 +591,16 @@ static long long kept_int(void *data, const char *field) {
 
 static int is_reported(const audit_finding *f, const char *sel) {
   return f->ev == AUDIT_NONE || sel[f->ev];
+}
+
+/* Debug log of how long each phase took (SIMPKI_LOG_LEVEL=debug): where
+ * a long replay spends its time. */
+static void phase_done(long *since_ms, const char *phase) {
+  long now = sp_reader_now_ms();
+  char ms[24];
+  snprintf(ms, sizeof ms, "%ld", now - *since_ms);
+  sp_debug("audit replay phase done", "phase", phase, "ms", ms);
+  *since_ms = now;
 }
 
 static int replay_run(int argc, char **argv) {
@@ -753,12 +782,14 @@ static int replay_run(int argc, char **argv) {
 
   struct replay r = {0};
   r.schemas = schemas;
-  if (!(r.checker = audit_checker_new(schemas))) {
+  if (!(r.checker = audit_checker_new(schemas)) ||
+      !(r.arena[MAX_WORKERS] = audit_arena_new())) {
     sp_error("audit replay failed", "error", "out of memory");
     replay_free(&r);
     sp_jschema_free(schemas);
     return SP_EXIT_FAIL;
   }
+  audit_checker_set_arena(r.checker, r.arena[MAX_WORKERS]);
   for (size_t i = 0; i < ntopics; i++)
     r.topics[r.ntopics++].topic = topics[i];
   r.start_ms = r.last_progress_ms = sp_reader_now_ms();
@@ -791,6 +822,8 @@ static int replay_run(int argc, char **argv) {
   }
   sp_jschema_free(schemas);
   r.schemas = NULL;
+  long phase_ms = r.start_ms;
+  phase_done(&phase_ms, "read");
 
   /* The checks. */
   int rc = SP_EXIT_FAIL;
@@ -816,6 +849,7 @@ static int replay_run(int argc, char **argv) {
       goto oom;
   if (audit_chain_check(r.evs, r.n, &fnd, &cst))
     goto oom;
+  phase_done(&phase_ms, "chains");
   for (size_t i = 0; i < r.early.n; i++) {
     const audit_finding *f = &r.early.v[i];
     if (f->ev != AUDIT_NONE && r.evs[f->ev].copy_of == AUDIT_NONE &&
@@ -826,6 +860,7 @@ static int replay_run(int argc, char **argv) {
   if (audit_invariants_check(r.evs, r.n, &fnd, rst) ||
       audit_filter_resolve(&flt, r.evs, r.n))
     goto oom;
+  phase_done(&phase_ms, "invariants");
   if (against_db) {
     state = audit_state_new();
     if (!state || audit_state_build(state, r.evs, r.n))
@@ -882,6 +917,7 @@ static int replay_run(int argc, char **argv) {
   audit_map_free(&subj);
   audit_map_free(&om);
   qsort(oc, noc, sizeof *oc, by_order);
+  phase_done(&phase_ms, "counts");
   size_t nfound = 0;
   for (size_t i = 0; i < fnd.n; i++)
     nfound += is_reported(&fnd.v[i], sel) != 0;
@@ -1083,7 +1119,9 @@ done:
   free(sel);
   audit_filter_free(&flt);
   audit_findings_free(&fnd);
+  phase_done(&phase_ms, "report");
   replay_free(&r);
+  phase_done(&phase_ms, "free");
   return rc;
 }
 

@@ -42,10 +42,26 @@ rd_kafka_t *sp_reader_new(const char *bootstrap, const char *purpose,
   for (size_t i = 0; i < sizeof(rnd); i++)
     n += snprintf(group + n, sizeof(group) - (size_t)n, "%02x", rnd[i]);
 
-  /* SIMPKI_KAFKA_CONFIG first (security settings), so the settings that
-   * keep the reader read-only below always win. */
+  /* librdkafka stops fetching once its queue holds queued.min.messages
+   * or queued.max.messages.kbytes (64 MB by default), and looks again
+   * only on its next one-second tick: a reader slower than the broker (the
+   * audit replay checks each event) drained the 64 MB in half a second,
+   * then sat idle for the other half. A queue that holds more than a
+   * second of checking never runs dry before the tick. Before
+   * SIMPKI_KAFKA_CONFIG, so an operator can set them lower. */
+  static const char *const queue_kv[][2] = {
+      {"queued.min.messages", "1000000"},
+      {"queued.max.messages.kbytes", "262144"}};
   const char *extra = NULL;
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  for (size_t i = 0; i < sizeof queue_kv / sizeof *queue_kv; i++)
+    if (rd_kafka_conf_set(conf, queue_kv[i][0], queue_kv[i][1], errstr,
+                          errlen) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return NULL;
+    }
+  /* SIMPKI_KAFKA_CONFIG next (security settings), so the settings that
+   * keep the reader read-only below always win. */
   if (sp_config_str("SIMPKI_KAFKA_CONFIG", "", &extra, errstr, errlen) ||
       sp_kafka_conf_apply(conf, extra, errstr, errlen)) {
     rd_kafka_conf_destroy(conf);
