@@ -221,7 +221,10 @@ int sp_event_hash_ok(const sp_event *ev) {
 
 char *sp_event_serialize(const sp_event *ev, size_t *len) {
   json_t *o = to_json(ev, 1);
-  char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  /* Keys in order, as in the canonical form: the text is then the
+   * canonical form with "hash" in its place, and an audit replay hashes
+   * it as read instead of writing it anew (common/jdoc). */
+  char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
   json_decref(o);
   if (s && len)
     *len = strlen(s);

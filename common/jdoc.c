@@ -23,6 +23,9 @@ static void reset(sp_jdoc *d) {
   d->n = 0;
   d->tlen = 0;
   d->olen = 0;
+  d->src = NULL;
+  d->srclen = 0;
+  d->src_canon = 0;
 }
 
 /* A new value; its index, or -1 when out of memory. */
@@ -78,6 +81,7 @@ typedef struct {
   sp_jdoc *d;
   const unsigned char *p, *end;
   int depth;
+  const unsigned char *start;
 } pctx;
 
 static int hexval(int c) {
@@ -150,7 +154,8 @@ static int parse_string(pctx *c, uint32_t *off, uint32_t *len) {
       p += n;
       continue;
     }
-    /* An escape. */
+    /* An escape: the canonical form may write it otherwise. */
+    d->src_canon = 0;
     if (c->end - p < 2)
       return OUTSIDE;
     char e = (char)p[1];
@@ -243,9 +248,10 @@ static void sorted_members(const sp_jdoc *d, const sp_jv *o, int32_t *idx) {
 }
 
 /* Records object o's members in key order (sp_jv.sorted), read once for
- * the duplicate check and again for the canonical form. 1 when two
- * members have the same key, -1 when out of memory. */
-static int sort_object(sp_jdoc *d, int32_t o) {
+ * the duplicate check and again for the canonical form; in_order: they
+ * were read in strictly increasing key order already (no sort then). 1
+ * when two members have the same key, -1 when out of memory. */
+static int sort_object(sp_jdoc *d, int32_t o, int in_order) {
   uint32_t n = d->v[o].count;
   if (n > UINT32_MAX - d->olen)
     return -1;
@@ -260,9 +266,15 @@ static int sort_object(sp_jdoc *d, int32_t o) {
     d->ocap = cap;
   }
   int32_t *idx = d->order + d->olen;
-  sorted_members(d, &d->v[o], idx);
   d->v[o].sorted = (uint32_t)d->olen;
   d->olen += n;
+  if (in_order) {
+    uint32_t k = 0;
+    for (int32_t m = d->v[o].first; m >= 0; m = d->v[m].next)
+      idx[k++] = m;
+    return 0;
+  }
+  sorted_members(d, &d->v[o], idx);
   for (uint32_t i = 1; i < n; i++)
     if (key_cmp(d, &d->v[idx[i - 1]], &d->v[idx[i]]) == 0)
       return 1;
@@ -281,8 +293,10 @@ static int parse_container(pctx *c, int32_t self, int is_obj) {
     c->depth--;
     return OK;
   }
+  int in_order = 1;
   for (;;) {
     uint32_t koff = 0, klen = 0;
+    uint32_t at = (uint32_t)(c->p - c->start);
     if (is_obj) {
       if (c->p >= c->end || *c->p != '"')
         return OUTSIDE;
@@ -299,6 +313,11 @@ static int parse_container(pctx *c, int32_t self, int is_obj) {
       return rc;
     d->v[child].key = koff;
     d->v[child].klen = klen;
+    d->v[child].at = at;
+    d->v[child].end = (uint32_t)(c->p - c->start);
+    if (is_obj && last >= 0 && in_order &&
+        key_cmp(d, &d->v[last], &d->v[child]) >= 0)
+      in_order = 0;
     append_child(d, self, &last, child);
     if (c->p >= c->end)
       return OUTSIDE;
@@ -313,7 +332,9 @@ static int parse_container(pctx *c, int32_t self, int is_obj) {
   }
   c->depth--;
   if (is_obj) {
-    int rc = sort_object(d, self);
+    if (!in_order)
+      d->src_canon = 0;
+    int rc = sort_object(d, self, in_order);
     if (rc < 0)
       return NOMEM;
     if (rc)
@@ -333,6 +354,8 @@ static int parse_number(pctx *c, int32_t self) {
   long long v = 0;
   if (*p == '0') {
     p++;
+    if (neg)
+      c->d->src_canon = 0; /* -0: written 0 */
   } else {
     while (p < c->end && *p >= '0' && *p <= '9') {
       int dig = *p - '0';
@@ -402,9 +425,16 @@ int sp_jdoc_parse(sp_jdoc *d, const char *buf, size_t len) {
   if (!buf || len > UINT32_MAX / 2)
     return OUTSIDE;
   pctx c = {d, (const unsigned char *)buf, (const unsigned char *)buf + len,
-            0};
+            0, (const unsigned char *)buf};
+  d->src = buf;
+  d->srclen = len;
+  d->src_canon = 1;
   int32_t root;
   int rc = parse_value(&c, &root);
+  if (rc == OK) {
+    d->v[root].at = 0;
+    d->v[root].end = (uint32_t)(c.p - c.start);
+  }
   if (rc == OK && c.p != c.end)
     rc = OUTSIDE; /* trailing bytes, even whitespace: jansson decides */
   if (rc)
@@ -471,6 +501,10 @@ static int from_json(sp_jdoc *d, const json_t *j, int depth, int32_t *out) {
       d->v[child].klen = (uint32_t)strlen(k);
       append_child(d, self, &last, child);
     }
+    /* Key order too, as for a parsed object (1, two keys alike up to a
+     * NUL, changes nothing here). */
+    if (sort_object(d, self, 0) < 0)
+      return -1;
   }
   return 0;
 }
@@ -663,8 +697,37 @@ static int emit(emitter *e, const sp_jdoc *d, const sp_jv *v,
   return -1;
 }
 
+/* The root's canonical form when the text read is canonical: the text,
+ * without the member named skip and its comma. */
+static void canonical_text(const sp_jdoc *d, const sp_jv *v, const char *skip,
+                           sp_jdoc_out out, void *ctx) {
+  const sp_jv *prev = NULL, *m = NULL;
+  if (v->type == SP_JV_OBJ && skip) {
+    size_t n = strlen(skip);
+    for (m = sp_jv_first(d, v); m; prev = m, m = sp_jv_next(d, m))
+      if (m->klen == n && !memcmp(sp_jv_key(d, m), skip, n))
+        break;
+  }
+  if (!m) {
+    out(ctx, d->src, d->srclen);
+  } else if (prev) { /* ...prev,"skip":x...: cut from prev's end */
+    out(ctx, d->src, prev->end);
+    out(ctx, d->src + m->end, d->srclen - m->end);
+  } else if (m->next >= 0) { /* {"skip":x,next...: cut to next */
+    const sp_jv *next = &d->v[m->next];
+    out(ctx, d->src, m->at);
+    out(ctx, d->src + next->at, d->srclen - next->at);
+  } else {
+    out(ctx, "{}", 2);
+  }
+}
+
 int sp_jdoc_canonical(const sp_jdoc *d, const sp_jv *v, const char *skip,
                       sp_jdoc_out out, void *ctx) {
+  if (d->src_canon && d->src && d->n && v == &d->v[0]) {
+    canonical_text(d, v, skip, out, ctx);
+    return 0;
+  }
   emitter e = {.out = out, .ctx = ctx};
   int rc = emit(&e, d, v, skip);
   flush(&e);

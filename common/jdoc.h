@@ -43,8 +43,10 @@ typedef struct sp_jv {
   int32_t first;      /* SP_JV_ARR, SP_JV_OBJ: first child, -1 none */
   int32_t next;       /* next sibling, -1 none */
   uint32_t count;     /* children */
-  uint32_t sorted;    /* SP_JV_OBJ read by sp_jdoc_parse: its members in key
-                         order at doc->order + sorted; else UINT32_MAX */
+  uint32_t sorted;    /* SP_JV_OBJ: its members in key order at doc->order
+                         + sorted (UINT32_MAX: not known) */
+  uint32_t at, end;   /* read by sp_jdoc_parse: where it is in the text read
+                         (a member from its key's quote), end excluded */
   long long i;        /* SP_JV_INT */
   double d;           /* SP_JV_REAL */
 } sp_jv;
@@ -56,13 +58,20 @@ typedef struct sp_jdoc {
   size_t tlen, tcap;
   int32_t *order; /* objects' members in key order (see sp_jv.sorted) */
   size_t olen, ocap;
+  /* The text sp_jdoc_parse read, and 1 when it is already in canonical
+   * form (keys in order everywhere, no escape, no -0): the canonical form
+   * of the root is then that text, and is copied rather than rebuilt. */
+  const char *src;
+  size_t srclen;
+  int src_canon;
 } sp_jdoc;
 
 void sp_jdoc_init(sp_jdoc *d);
 void sp_jdoc_free(sp_jdoc *d);
 
 /* Replaces d's content with buf's tree. 0 read; 1 outside the subset (d
- * holds nothing useful); -1 out of memory. */
+ * holds nothing useful); -1 out of memory. d keeps pointing at buf: it
+ * must stay there for sp_jdoc_canonical of the root. */
 int sp_jdoc_parse(sp_jdoc *d, const char *buf, size_t len);
 
 /* Replaces d's content with a copy of j's tree (any JSON, reals too).

@@ -53,6 +53,7 @@ typedef struct {
   char *name;
   size_t nlen;
   js_node *schema;
+  int required; /* named in the node's "required" */
 } js_prop;
 
 struct js_node {
@@ -69,6 +70,12 @@ struct js_node {
   sp_redfa *dfa; /* the same pattern as a DFA, when small enough */
   js_prop *props;
   size_t nprops;
+  /* For objects read in key order (check_object): the properties in key
+   * order, how many of them are required, and whether "required" names
+   * any that is no property (then the slow way). */
+  size_t *props_sorted;
+  size_t nreq_props;
+  int req_elsewhere;
   js_node *additional, *items, *not_;
   js_list all_of, any_of, one_of;
   char *ref;      /* as written */
@@ -90,9 +97,19 @@ typedef struct {
   size_t n, cap;
 } js_doc;
 
+typedef struct {
+  const char *key; /* NULL: empty */
+  size_t doc;
+} doc_slot;
+
 struct sp_jschema_set {
   js_doc **docs;
   size_t n, cap;
+  /* Name or $id -> the first doc that has it, built once loaded: a replay
+   * looks a schema up for every event, and a scan compared up to two
+   * strings per doc. */
+  doc_slot *by_name;
+  size_t nslots; /* a power of two, or 0 before the index is built */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -915,6 +932,44 @@ static int doc_add(js_doc *d, const char *ptr, js_node *n) {
   return 0;
 }
 
+/* Byte order, a prefix first: the order of sp_jdoc's sorted members. */
+static int name_cmp(const char *a, size_t an, const char *b, size_t bn) {
+  int r = memcmp(a, b, an < bn ? an : bn);
+  return r ? r : (an > bn) - (an < bn);
+}
+
+static _Thread_local const js_prop *tl_props;
+
+static int by_prop_name(const void *x, const void *y) {
+  const js_prop *a = &tl_props[*(const size_t *)x],
+                *b = &tl_props[*(const size_t *)y];
+  return name_cmp(a->name, a->nlen, b->name, b->nlen);
+}
+
+/* props_sorted, and which properties "required" names. -1 out of memory. */
+static int props_index(js_node *n) {
+  if (!(n->props_sorted = malloc(n->nprops * sizeof *n->props_sorted + 1)))
+    return -1;
+  for (size_t i = 0; i < n->nprops; i++)
+    n->props_sorted[i] = i;
+  tl_props = n->props;
+  qsort(n->props_sorted, n->nprops, sizeof *n->props_sorted, by_prop_name);
+  for (size_t i = 0; n->required && i < json_array_size(n->required); i++) {
+    const char *k = json_string_value(json_array_get(n->required, i));
+    size_t kl = strlen(k), p = 0;
+    while (p < n->nprops &&
+           (n->props[p].nlen != kl || memcmp(n->props[p].name, k, kl)))
+      p++;
+    if (p == n->nprops)
+      n->req_elsewhere = 1;
+    else if (!n->props[p].required) {
+      n->props[p].required = 1;
+      n->nreq_props++;
+    }
+  }
+  return 0;
+}
+
 static js_node *compile(cctx *c, const json_t *j, const char *ptr) {
   js_node *n = calloc(1, sizeof *n);
   if (!n || doc_add(c->doc, ptr, n)) {
@@ -945,6 +1000,10 @@ static js_node *compile(cctx *c, const json_t *j, const char *ptr) {
     if (rc)
       return NULL;
   }
+  if (n->props && props_index(n)) {
+    cfail(c, ptr, "out of memory");
+    return NULL;
+  }
   return n;
 }
 
@@ -958,6 +1017,7 @@ static void node_free(js_node *n) {
   for (size_t i = 0; i < n->nprops; i++)
     free(n->props[i].name);
   free(n->props);
+  free(n->props_sorted);
   free(n->all_of.v);
   free(n->any_of.v);
   free(n->one_of.v);
@@ -987,12 +1047,55 @@ void sp_jschema_free(sp_jschema_set *s) {
   for (size_t i = 0; i < s->n; i++)
     doc_free(s->docs[i]);
   free(s->docs);
+  free(s->by_name);
   free(s);
 }
 
 size_t sp_jschema_count(const sp_jschema_set *s) { return s ? s->n : 0; }
 
+static size_t name_hash(const char *k) {
+  size_t h = 1469598103934665603ULL;
+  for (; *k; k++)
+    h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+  return h;
+}
+
+/* Adds key -> doc unless key is there (an earlier doc keeps it). */
+static void index_put(sp_jschema_set *s, const char *key, size_t doc) {
+  size_t i = name_hash(key) & (s->nslots - 1);
+  for (; s->by_name[i].key; i = (i + 1) & (s->nslots - 1))
+    if (!strcmp(s->by_name[i].key, key))
+      return;
+  s->by_name[i] = (doc_slot){key, doc};
+}
+
+/* -1 when out of memory. Until it is built (while loading), find_doc
+ * scans. */
+static int index_build(sp_jschema_set *s) {
+  size_t n = 4;
+  while (n < 4 * s->n)
+    n *= 2;
+  if (!(s->by_name = calloc(n, sizeof *s->by_name)))
+    return -1;
+  s->nslots = n;
+  /* Docs in order, each its name then its $id: the first doc that has a
+   * key keeps it, as the scan below finds it. */
+  for (size_t i = 0; i < s->n; i++) {
+    index_put(s, s->docs[i]->name, i);
+    if (s->docs[i]->id)
+      index_put(s, s->docs[i]->id, i);
+  }
+  return 0;
+}
+
 static js_doc *find_doc(const sp_jschema_set *s, const char *name) {
+  if (s->nslots) {
+    size_t i = name_hash(name) & (s->nslots - 1);
+    for (; s->by_name[i].key; i = (i + 1) & (s->nslots - 1))
+      if (!strcmp(s->by_name[i].key, name))
+        return s->docs[s->by_name[i].doc];
+    return NULL;
+  }
   for (size_t i = 0; i < s->n; i++) {
     js_doc *d = s->docs[i];
     if (!strcmp(d->name, name) || (d->id && !strcmp(d->id, name)))
@@ -1269,6 +1372,11 @@ sp_jschema_set *sp_jschema_load_dir(const char *dir, char *errstr,
     sp_jschema_free(s);
     return NULL;
   }
+  if (index_build(s)) {
+    snprintf(errstr, errlen, "out of memory");
+    sp_jschema_free(s);
+    return NULL;
+  }
   return s;
 }
 
@@ -1277,14 +1385,43 @@ sp_jschema_set *sp_jschema_load_dir(const char *dir, char *errstr,
  * jansson; a jansson value is copied into one first. Messages show values
  * as jansson would write them. */
 
+/* The path to the value being checked, as the keys and indices on the
+ * way: written out as a JSON pointer only for a message. */
+#define PATH_SEGS 64
+
 typedef struct {
   const sp_jdoc *d;
-  char path[512]; /* JSON pointer of the value being checked */
-  size_t plen;
+  struct {
+    const char *s; /* valid while the value is being checked */
+    size_t n;
+  } seg[PATH_SEGS];
+  size_t nseg; /* may pass PATH_SEGS: the deeper segments are not kept */
   char *err;
   size_t errlen;
   int depth;
 } vctx;
+
+/* The JSON pointer of the value being checked (~ and / escaped), cut to
+ * fit cap. */
+static void path_text(const vctx *v, char *out, size_t cap) {
+  size_t o = 0;
+  cap--;
+  for (size_t k = 0; k < v->nseg && k < PATH_SEGS && o < cap; k++) {
+    out[o++] = '/';
+    for (size_t i = 0; i < v->seg[k].n && o < cap; i++) {
+      char ch = v->seg[k].s[i];
+      if (ch == '~' || ch == '/') {
+        if (o + 2 > cap)
+          break;
+        out[o++] = '~';
+        out[o++] = ch == '~' ? '0' : '1';
+      } else {
+        out[o++] = ch;
+      }
+    }
+  }
+  out[o] = '\0';
+}
 
 static int vfail(vctx *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -1294,7 +1431,9 @@ static int vfail(vctx *v, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  snprintf(v->err, v->errlen, "%s: %s", v->plen ? v->path : "(root)", msg);
+  char path[512];
+  path_text(v, path, sizeof path);
+  snprintf(v->err, v->errlen, "%s: %s", v->nseg ? path : "(root)", msg);
   /* Keys are quoted raw: keep a reason on one line whatever they hold. */
   for (char *p = v->err; v->errlen && *p; p++)
     if ((unsigned char)*p < 0x20)
@@ -1305,28 +1444,14 @@ static int vfail(vctx *v, const char *fmt, ...) {
 /* Append a segment (RFC 6901: ~ -> ~0, / -> ~1), cut at the buffer's end;
  * returns the length to restore. No allocation: this runs per property. */
 static size_t path_push(vctx *v, const char *seg, size_t n) {
-  size_t old = v->plen, o = old, cap = sizeof v->path - 1;
-  if (o < cap)
-    v->path[o++] = '/';
-  for (size_t i = 0; i < n && o < cap; i++) {
-    if (seg[i] == '~' || seg[i] == '/') {
-      if (o + 2 > cap)
-        break;
-      v->path[o++] = '~';
-      v->path[o++] = seg[i] == '~' ? '0' : '1';
-    } else {
-      v->path[o++] = seg[i];
-    }
+  if (v->nseg < PATH_SEGS) {
+    v->seg[v->nseg].s = seg;
+    v->seg[v->nseg].n = n;
   }
-  v->path[o] = '\0';
-  v->plen = o;
-  return old;
+  return v->nseg++;
 }
 
-static void path_pop(vctx *v, size_t old) {
-  v->plen = old;
-  v->path[old] = '\0';
-}
+static void path_pop(vctx *v, size_t old) { v->nseg = old; }
 
 static int check(vctx *v, const js_node *n, const sp_jv *j);
 
@@ -1503,25 +1628,83 @@ static const js_node *prop_schema(const js_node *n, const char *key,
   return NULL;
 }
 
+/* A member: its property's schema when there is one, else what
+ * additionalProperties says of it. */
+static int check_member(vctx *v, const js_node *n, const sp_jv *m,
+                        const js_node *ps) {
+  const char *k = sp_jv_key(v->d, m);
+  if (ps)
+    return check_at(v, ps, m, k, m->klen);
+  if (!n->additional)
+    return 0;
+  if (n->additional->bool_schema == 0)
+    return vfail(v, "property \"%s\" is not allowed "
+                 "(additionalProperties)", k);
+  return check_at(v, n->additional, m, k, m->klen);
+}
+
+#define MERGE_MAX 64
+
+/* check_object for an object whose members are known in key order (a
+ * parsed event): one merge of its members with the sorted properties
+ * finds each member's schema and counts the required ones present. -1
+ * when it cannot (then the general way); else as check_object. */
+static int check_object_sorted(vctx *v, const js_node *n, const sp_jv *j) {
+  if (!n->props_sorted || n->req_elsewhere || j->sorted == UINT32_MAX ||
+      j->count > MERGE_MAX)
+    return -1;
+  const int32_t *order = v->d->order + j->sorted;
+  const js_node *ps[MERGE_MAX];
+  size_t p = 0, found = 0, counted = SIZE_MAX;
+  for (uint32_t at = 0; at < j->count; at++) {
+    const sp_jv *m = &v->d->v[order[at]];
+    const char *k = sp_jv_key(v->d, m);
+    ps[at] = NULL;
+    for (; p < n->nprops; p++) {
+      const js_prop *pr = &n->props[n->props_sorted[p]];
+      int c = name_cmp(pr->name, pr->nlen, k, m->klen);
+      if (c > 0)
+        break;
+      if (c == 0) { /* p stays: keys alike up to a NUL meet it again */
+        ps[at] = pr->schema;
+        if (counted != p)
+          found += pr->required;
+        counted = p;
+        break;
+      }
+    }
+  }
+  if (found < n->nreq_props)
+    return -1; /* one is missing: the general way names the first */
+  for (uint32_t at = 0; at < j->count; at++)
+    if (check_member(v, n, &v->d->v[order[at]], ps[at]))
+      return 1;
+  return 0;
+}
+
 static int check_object(vctx *v, const js_node *n, const sp_jv *j) {
   if (j->type != SP_JV_OBJ)
     return 0;
+  int rc = check_object_sorted(v, n, j);
+  if (rc >= 0)
+    return rc;
   for (size_t i = 0; n->required && i < json_array_size(n->required); i++) {
     const char *k = json_string_value(json_array_get(n->required, i));
     if (!sp_jv_get(v->d, j, k))
       return vfail(v, "required property \"%s\" is missing", k);
   }
-  for (const sp_jv *m = sp_jv_first(v->d, j); m; m = sp_jv_next(v->d, m)) {
-    const char *k = sp_jv_key(v->d, m);
-    const js_node *ps = prop_schema(n, k, m->klen);
-    if (ps && check_at(v, ps, m, k, m->klen))
-      return 1;
-    if (ps || !n->additional)
-      continue;
-    if (n->additional->bool_schema == 0)
-      return vfail(v, "property \"%s\" is not allowed "
-                   "(additionalProperties)", k);
-    if (check_at(v, n->additional, m, k, m->klen))
+  /* Members in key order, whatever order the text had: the first failure
+   * named is the same however the event was written. */
+  const int32_t *sorted =
+      j->sorted != UINT32_MAX ? v->d->order + j->sorted : NULL;
+  const sp_jv *m = NULL;
+  for (uint32_t at = 0; at < j->count; at++) {
+    m = sorted ? &v->d->v[sorted[at]]
+        : at   ? sp_jv_next(v->d, m)
+               : sp_jv_first(v->d, j);
+    if (!m)
+      break;
+    if (check_member(v, n, m, prop_schema(n, sp_jv_key(v->d, m), m->klen)))
       return 1;
   }
   return 0;
@@ -1631,7 +1814,6 @@ int sp_jschema_validate_jv(const sp_jschema_set *s, const char *name,
     return 1;
   }
   vctx v = {.d = d, .err = errstr, .errlen = errlen};
-  v.path[0] = '\0';
   return check(&v, doc->index[0].node, instance);
 }
 

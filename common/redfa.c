@@ -289,7 +289,9 @@ struct sp_redfa {
   int ncls;
   int nstates;
   int start;
-  uint16_t *next;      /* nstates * ncls */
+  uint16_t *next;      /* nstates * ncls, while built */
+  uint32_t *jump;      /* the same, each target times ncls: the match loop
+                          then has no multiplication */
   uint8_t *accept_end; /* accepts when the string ends here */
 };
 
@@ -377,6 +379,7 @@ void sp_redfa_free(sp_redfa *d) {
   if (!d)
     return;
   free(d->next);
+  free(d->jump);
   free(d->accept_end);
   free(d);
 }
@@ -492,6 +495,13 @@ sp_redfa *sp_redfa_compile(const char *ere) {
   d->accept_end[FOUND] = 1;
   for (int s = 2; s < nstates; s++)
     d->accept_end[s] = (uint8_t)accepts_at_end(&c, states[s].pcs, states[s].n);
+  size_t cells = (size_t)nstates * (size_t)ncls;
+  if (!(d->jump = malloc(cells * sizeof *d->jump)))
+    goto done;
+  for (size_t i = 0; i < cells; i++)
+    d->jump[i] = (uint32_t)d->next[i] * (uint32_t)ncls;
+  free(d->next);
+  d->next = NULL;
   ok = 1;
 done:
   for (int s = 2; s < nstates; s++)
@@ -513,11 +523,13 @@ done:
 
 int sp_redfa_match(const sp_redfa *d, const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
-  const uint16_t *next = d->next;
+  const uint32_t *jump = d->jump;
   const uint8_t *cls = d->cls;
-  size_t ncls = (size_t)d->ncls;
-  unsigned st = (unsigned)d->start;
-  for (size_t i = 0; i < n && st > DEAD; i++)
-    st = next[st * ncls + cls[p[i]]];
+  uint32_t ncls = (uint32_t)d->ncls;
+  uint32_t at = (uint32_t)d->start * ncls; /* the state times ncls */
+  const uint32_t dead = DEAD * ncls;
+  for (size_t i = 0; i < n && at > dead; i++)
+    at = jump[at + cls[p[i]]];
+  uint32_t st = at / ncls;
   return st == FOUND || (st > DEAD && d->accept_end[st]);
 }

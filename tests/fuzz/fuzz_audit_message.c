@@ -7,6 +7,7 @@
  * same value, and jdoc's canonical form is jansson's sorted compact dump. */
 #include "../../tools/simpkictl/audit_arena.c"
 #include "../../tools/simpkictl/audit_data.c"
+#include "../../tools/simpkictl/audit_map.c"
 #include "../../tools/simpkictl/audit_message.c"
 
 #include "fuzz.h"

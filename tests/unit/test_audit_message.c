@@ -6,6 +6,7 @@
  * the jansson one in malloc'd memory. And the arena itself. */
 #include "../../tools/simpkictl/audit_arena.c"
 #include "../../tools/simpkictl/audit_data.c"
+#include "../../tools/simpkictl/audit_map.c"
 #include "../../tools/simpkictl/audit_message.c"
 
 #include <check.h>

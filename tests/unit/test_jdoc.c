@@ -39,6 +39,10 @@ static char *canonical(const sp_jdoc *d, const char *skip) {
   return b.p;
 }
 
+/* Inputs read whose canonical form was their own text (copied), and
+ * inputs read whose canonical form had to be written anew. */
+static long n_text, n_rebuilt;
+
 /* The claim for one input: refused (1), or read as jansson reads it. */
 static int agrees(const char *in, size_t len) {
   sp_jdoc d;
@@ -50,6 +54,10 @@ static int agrees(const char *in, size_t len) {
     sp_jdoc_free(&d);
     return 1;
   }
+  if (d.src_canon)
+    n_text++;
+  else
+    n_rebuilt++;
   json_error_t je;
   json_t *j = json_loadb(in, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
   ck_assert_msg(j != NULL, "jdoc read what jansson refuses: %.*s (%s)",
@@ -97,6 +105,42 @@ START_TEST(reads_the_subset) {
       1); /* \u0000: left to jansson */
   ck_assert_int_eq(agrees_s("{\"ab\":1,\"a\":2,\"\xc3\xa9\":3,\"B\":4,\"\":5}"),
                    0);
+}
+END_TEST
+
+/* A text already canonical is its own canonical form, less the member
+ * left out wherever it stands; anything else is written anew. */
+START_TEST(canonical_text_as_read) {
+  static const struct {
+    const char *in, *without_hash;
+    int as_read;
+  } cases[] = {
+      {"{\"hash\":\"x\"}", "{}", 1},
+      {"{\"hash\":\"x\",\"z\":1}", "{\"z\":1}", 1},
+      {"{\"a\":1,\"hash\":\"x\"}", "{\"a\":1}", 1},
+      {"{\"a\":{\"hash\":2},\"hash\":\"x\",\"z\":[1,{}]}",
+       "{\"a\":{\"hash\":2},\"z\":[1,{}]}", 1},
+      {"{\"a\":1,\"b\":2}", "{\"a\":1,\"b\":2}", 1},
+      {"[{\"hash\":1}]", "[{\"hash\":1}]", 1},
+      {"{\"b\":1,\"a\":2,\"hash\":\"x\"}", "{\"a\":2,\"b\":1}", 0},
+      {"{\"a\":{\"d\":1,\"c\":2},\"hash\":\"x\"}",
+       "{\"a\":{\"c\":2,\"d\":1}}", 0},
+      {"{\"a\":\"\\/\",\"hash\":\"x\"}", "{\"a\":\"/\"}", 0},
+      {"{\"a\":-0,\"hash\":\"x\"}", "{\"a\":0}", 0},
+      {"{\"ab\":1,\"a\":2}", "{\"a\":2,\"ab\":1}", 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    sp_jdoc d;
+    sp_jdoc_init(&d);
+    ck_assert_int_eq(sp_jdoc_parse(&d, cases[i].in, strlen(cases[i].in)), 0);
+    ck_assert_msg(d.src_canon == cases[i].as_read, "%s: as read %d",
+                  cases[i].in, d.src_canon);
+    char *got = canonical(&d, "hash");
+    ck_assert_str_eq(got, cases[i].without_hash);
+    free(got);
+    sp_jdoc_free(&d);
+    ck_assert_int_eq(agrees_s(cases[i].in), 0);
+  }
 }
 END_TEST
 
@@ -205,9 +249,12 @@ START_TEST(mutations_of_events) {
     free(m);
     free(ev);
   }
-  /* Not blind: both outcomes happen often. */
+  /* Not blind: both outcomes happen often, and of the inputs read both
+   * ways to the canonical form. */
   ck_assert_int_gt(read, 1000);
   ck_assert_int_gt(refused, 1000);
+  ck_assert_int_gt(n_text, 500);
+  ck_assert_int_gt(n_rebuilt, 500);
 }
 END_TEST
 
@@ -217,6 +264,7 @@ int main(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, reads_the_subset);
   tcase_add_test(tc, refuses_the_rest);
+  tcase_add_test(tc, canonical_text_as_read);
   tcase_add_test(tc, from_jansson_and_back);
   tcase_add_test(tc, mutations_of_events);
   suite_add_tcase(s, tc);

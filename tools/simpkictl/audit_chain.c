@@ -1,10 +1,12 @@
 /* audit_chain.c - the hash-chain walk of the audit replay (audit_chain.h). */
 #include "audit_chain.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit_map.h"
 #include "event.h"
@@ -210,7 +212,9 @@ static int check_subject(struct walk *w, const audit_map *by_hash) {
     size_t gi;
     if (!strcmp(str(e->prevhash), SP_EVENT_GENESIS))
       w->link[i] = L_GENESIS;
-    else if (!audit_map_get(by_hash, str(e->prevhash), &gi))
+    else if (!audit_map_get_h(
+                 by_hash, str(e->prevhash),
+                 e->hashed ? e->h_prev : audit_map_hash(str(e->prevhash)), &gi))
       w->link[i] = L_MISSING;
     else if (gi == w->g[i])
       w->link[i] = L_SELF;
@@ -341,7 +345,10 @@ static int group_by_subject(const audit_event *evs, size_t *idx, size_t n,
     goto done;
   for (size_t k = 0; k < n; k++) {
     size_t g;
-    int r = audit_map_put(&subj, str(evs[idx[k]].subject), ng, &g);
+    const audit_event *e = &evs[idx[k]];
+    int r = audit_map_put_h(
+        &subj, str(e->subject),
+        e->hashed ? e->h_subject : audit_map_hash(str(e->subject)), ng, &g);
     if (r < 0)
       goto done;
     if (r == 1)
@@ -372,6 +379,122 @@ done:
   return rc;
 }
 
+/* The walk's arrays, for subjects of at most cap events in all. */
+static int walk_alloc(struct walk *w, audit_event *evs, audit_findings *out,
+                      size_t cap) {
+  memset(w, 0, sizeof *w);
+  w->evs = evs;
+  w->out = out;
+  cap = cap ? cap : 1;
+  w->parent = malloc(cap * sizeof *w->parent);
+  w->link = malloc(cap * sizeof *w->link);
+  w->first_child = malloc(cap * sizeof *w->first_child);
+  w->next_sibling = malloc(cap * sizeof *w->next_sibling);
+  w->size = malloc(cap * sizeof *w->size);
+  w->visited = malloc(cap);
+  w->placed = malloc(cap);
+  w->order = malloc(cap * sizeof *w->order);
+  w->queue = malloc(cap * sizeof *w->queue);
+  return w->queue && w->parent && w->link && w->first_child &&
+                 w->next_sibling && w->size && w->visited && w->placed &&
+                 w->order
+             ? 0
+             : -1;
+}
+
+static void walk_free(struct walk *w) {
+  free(w->parent);
+  free(w->link);
+  free(w->first_child);
+  free(w->next_sibling);
+  free(w->size);
+  free(w->visited);
+  free(w->placed);
+  free(w->order);
+  free(w->queue);
+}
+
+/* Subject groups g0..g1, walked by one thread with findings of its own:
+ * a walk writes only its own subjects' events. */
+struct walk_part {
+  struct walk w;
+  audit_findings out;
+  const audit_map *by_hash;
+  const size_t *idx, *bounds;
+  size_t g0, g1, subjects;
+  int rc;
+};
+
+static void *walk_groups(void *arg) {
+  struct walk_part *p = arg;
+  for (size_t k = p->g0; k < p->g1 && !p->rc; k++) {
+    p->w.g = (size_t *)p->idx + p->bounds[k];
+    p->w.m = p->bounds[k + 1] - p->bounds[k];
+    if (check_subject(&p->w, p->by_hash))
+      p->rc = -1;
+    else
+      p->subjects++;
+  }
+  return NULL;
+}
+
+static int findings_append(audit_findings *dst, const audit_findings *src) {
+  if (dst->n + src->n > dst->cap) {
+    size_t cap = dst->n + src->n;
+    audit_finding *v = realloc(dst->v, cap * sizeof *v);
+    if (!v)
+      return -1;
+    dst->v = v;
+    dst->cap = cap;
+  }
+  if (src->n)
+    memcpy(dst->v + dst->n, src->v, src->n * sizeof *src->v);
+  dst->n += src->n;
+  return 0;
+}
+
+/* The subjects' walks: the second half of them (by events) on a second
+ * thread when the machine has one; its findings follow the first half's,
+ * as if one thread had walked them all in turn. */
+static int walk_all(audit_event *evs, size_t nu, const size_t *idx,
+                    const size_t *bounds, size_t ngroups,
+                    const audit_map *by_hash, audit_findings *out,
+                    size_t *subjects) {
+  size_t split = ngroups;
+  if (ngroups >= 2 && sysconf(_SC_NPROCESSORS_ONLN) > 1)
+    for (split = 1; split < ngroups && bounds[split] < nu / 2; split++)
+      ;
+  struct walk_part a = {
+      .by_hash = by_hash, .idx = idx, .bounds = bounds, .g0 = 0, .g1 = split};
+  struct walk_part b = {.by_hash = by_hash,
+                        .idx = idx,
+                        .bounds = bounds,
+                        .g0 = split,
+                        .g1 = ngroups};
+  int rc = -1;
+  pthread_t tid;
+  int started = 0;
+  if (walk_alloc(&a.w, evs, out, bounds[split]) ||
+      walk_alloc(&b.w, evs, &b.out, nu - bounds[split]))
+    goto done;
+  if (split < ngroups && pthread_create(&tid, NULL, walk_groups, &b) == 0)
+    started = 1;
+  walk_groups(&a);
+  if (started)
+    pthread_join(tid, NULL);
+  else
+    walk_groups(&b);
+  if (a.rc || b.rc || findings_append(out, &b.out))
+    goto done;
+  *subjects = a.subjects + b.subjects;
+  rc = 0;
+done:
+  walk_free(&a.w);
+  walk_free(&b.w);
+  audit_findings_free(&b.out);
+  return rc;
+}
+
 int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
                       audit_chain_stats *st) {
   audit_chain_stats s = {0};
@@ -381,7 +504,6 @@ int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
   size_t *idx = malloc((n ? n : 1) * sizeof *idx);
   size_t *bounds = NULL, ngroups = 0;
   int rc = -1;
-  struct walk w = {0};
   if (!idx || audit_map_reserve(&by_id, n) || audit_map_reserve(&by_hash, n))
     goto done;
   s.events = n;
@@ -392,7 +514,9 @@ int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
     e->pos = 0;
     e->linked = 0;
     size_t first;
-    int r = audit_map_put(&by_id, str(e->id), i, &first);
+    int r = audit_map_put_h(&by_id, str(e->id),
+                            e->hashed ? e->h_id : audit_map_hash(str(e->id)), i,
+                            &first);
     if (r < 0)
       goto done;
     if (r == 0) {
@@ -413,51 +537,25 @@ int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
       continue;
     }
     idx[nu++] = i;
-    if (strcmp(str(e->hash), str(e->content_hash)) &&
+    if (e->hash != e->content_hash &&
+        strcmp(str(e->hash), str(e->content_hash)) &&
         audit_findings_add(out, AUDIT_ALTERED, NULL, evs, i, NULL, 0, 0,
                            "hash does not match its content (it says "
                            "%.16s..., its content hashes to %.16s...)",
                            str(e->hash), str(e->content_hash)))
       goto done;
-    if (audit_map_put(&by_hash, str(e->hash), i, NULL) < 0)
+    if (audit_map_put_h(&by_hash, str(e->hash),
+                        e->hashed ? e->h_hash : audit_map_hash(str(e->hash)), i,
+                        NULL) < 0)
       goto done;
   }
   s.unique = nu;
   if (group_by_subject(evs, idx, nu, &bounds, &ngroups))
     goto done;
-  size_t cap = nu ? nu : 1;
-  w.evs = evs;
-  w.out = out;
-  w.parent = malloc(cap * sizeof *w.parent);
-  w.link = malloc(cap * sizeof *w.link);
-  w.first_child = malloc(cap * sizeof *w.first_child);
-  w.next_sibling = malloc(cap * sizeof *w.next_sibling);
-  w.size = malloc(cap * sizeof *w.size);
-  w.visited = malloc(cap);
-  w.placed = malloc(cap);
-  w.order = malloc(cap * sizeof *w.order);
-  w.queue = malloc(cap * sizeof *w.queue);
-  if (!w.queue || !w.parent || !w.link || !w.first_child || !w.next_sibling ||
-      !w.size || !w.visited || !w.placed || !w.order)
+  if (walk_all(evs, nu, idx, bounds, ngroups, &by_hash, out, &s.subjects))
     goto done;
-  for (size_t k = 0; k < ngroups; k++) {
-    w.g = idx + bounds[k];
-    w.m = bounds[k + 1] - bounds[k];
-    if (check_subject(&w, &by_hash))
-      goto done;
-    s.subjects++;
-  }
   rc = 0;
 done:
-  free(w.parent);
-  free(w.link);
-  free(w.first_child);
-  free(w.next_sibling);
-  free(w.size);
-  free(w.visited);
-  free(w.placed);
-  free(w.order);
-  free(w.queue);
   free(idx);
   free(bounds);
   audit_map_free(&by_id);

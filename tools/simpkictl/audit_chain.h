@@ -61,6 +61,10 @@ typedef struct audit_event {
   long long time_ms;           /* the event time; -1 when unknown */
   const audit_data *data;      /* its kept fields; may be NULL */
   int in_arena; /* 1: the strings (id first) are not the event's to free */
+  /* audit_map_hash of id, subject, hash and prevhash, when hashed is 1
+   * (the replay's workers compute them); else the check does. */
+  uint64_t h_id, h_subject, h_hash, h_prev;
+  int hashed;
   /* Set by audit_chain_check. */
   size_t copy_of; /* AUDIT_NONE, or the first copy of the same id */
   long pos;       /* place in its subject's chain walk, from 1; 0 none */

@@ -67,10 +67,16 @@ int audit_map_reserve(audit_map *m, size_t n) {
   return cap == m->cap ? 0 : resize(m, cap);
 }
 
+uint64_t audit_map_hash(const char *key) { return hash_of(key); }
+
 int audit_map_put(audit_map *m, const char *key, size_t val, size_t *old) {
+  return audit_map_put_h(m, key, hash_of(key), val, old);
+}
+
+int audit_map_put_h(audit_map *m, const char *key, uint64_t h, size_t val,
+                    size_t *old) {
   if ((m->n + 1) * 2 > m->cap && resize(m, m->cap ? m->cap * 2 : 64))
     return -1;
-  uint64_t h = hash_of(key);
   size_t s = slot_of(m, key, h);
   if (m->slots[s].key) {
     if (old)
@@ -83,9 +89,14 @@ int audit_map_put(audit_map *m, const char *key, size_t val, size_t *old) {
 }
 
 int audit_map_get(const audit_map *m, const char *key, size_t *val) {
+  return audit_map_get_h(m, key, hash_of(key), val);
+}
+
+int audit_map_get_h(const audit_map *m, const char *key, uint64_t h,
+                    size_t *val) {
   if (!m->cap)
     return 0;
-  size_t s = slot_of(m, key, hash_of(key));
+  size_t s = slot_of(m, key, h);
   if (!m->slots[s].key)
     return 0;
   *val = m->slots[s].val;

@@ -28,4 +28,13 @@ int audit_map_put(audit_map *m, const char *key, size_t val, size_t *old);
 /* 1 and *val when the key is there, else 0. */
 int audit_map_get(const audit_map *m, const char *key, size_t *val);
 
+/* The hash the map gives key. The _h calls take it from the caller (h
+ * must be audit_map_hash(key)): threads that hold a key while it is in
+ * their cache hash it for a map filled elsewhere. */
+uint64_t audit_map_hash(const char *key);
+int audit_map_put_h(audit_map *m, const char *key, uint64_t h, size_t val,
+                    size_t *old);
+int audit_map_get_h(const audit_map *m, const char *key, uint64_t h,
+                    size_t *val);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_map.h"
 #include "event.h"
 #include "flow.h"
 #include "jdoc.h"
@@ -133,6 +134,11 @@ static int keep_attrs(audit_checker *c, audit_parsed *p, const sp_event *ev,
   }
   if (intact)
     p->content_hash = p->hash;
+  /* For the chain check's maps, while the strings are in this cache. */
+  p->h_id = audit_map_hash(p->id);
+  p->h_subject = audit_map_hash(p->subject);
+  p->h_hash = audit_map_hash(p->hash);
+  p->h_prev = audit_map_hash(p->prevhash);
   if (sp_flow_parse_time(p->time, &p->time_ms))
     p->time_ms = -1;
   return 0;

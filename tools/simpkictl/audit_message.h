@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "audit_arena.h"
 #include "audit_data.h"
@@ -27,6 +28,7 @@ typedef struct audit_parsed {
   const char *id, *subject, *type, *time, *correlationid, *prevhash, *hash,
       *content_hash;
   long long time_ms; /* -1 when the time cannot be read */
+  uint64_t h_id, h_subject, h_hash, h_prev; /* audit_map_hash of each */
   audit_data *data;  /* the kept fields of data */
   char *why;         /* malloc'd: the parse error or the schema's reason */
 } audit_parsed;

@@ -57,6 +57,8 @@ static int add_order(audit_filter *f, const char *id) {
 }
 
 int audit_filter_resolve(audit_filter *f, const audit_event *evs, size_t n) {
+  if (!f->order && !f->batch)
+    return 0; /* nothing to resolve */
   if (f->order && add_order(f, f->order))
     return -1;
   for (size_t i = 0; i < n; i++) {

@@ -259,9 +259,7 @@ static int merge_one(struct replay *r, const char *topic, int32_t partition,
   if (r->n == r->cap) {
     /* As many as the partitions held at the start, at first: no copy of
      * a large array while reading. */
-    size_t cap = r->cap           ? r->cap * 2
-                 : r->expected > 1024 ? r->expected
-                                      : 1024;
+    size_t cap = r->cap ? r->cap * 2 : r->expected > 1024 ? r->expected : 1024;
     audit_event *v = realloc(r->evs, cap * sizeof *v);
     if (!v) {
       audit_parsed_clear(p);
@@ -286,6 +284,11 @@ static int merge_one(struct replay *r, const char *topic, int32_t partition,
   e->data = p->data;
   e->time_ms = p->time_ms;
   e->in_arena = p->in_arena != 0;
+  e->h_id = p->h_id;
+  e->h_subject = p->h_subject;
+  e->h_hash = p->h_hash;
+  e->h_prev = p->h_prev;
+  e->hashed = 1;
   int rc = 0;
   if (p->schema_rc)
     rc = audit_findings_add(
@@ -593,6 +596,64 @@ static int is_reported(const audit_finding *f, const char *sel) {
   return f->ev == AUDIT_NONE || sel[f->ev];
 }
 
+/* The selection, its subjects, and the counts per order and step: read
+ * only from the events, so it runs beside the invariants' check. */
+struct counts {
+  const audit_event *evs;
+  size_t n;
+  const audit_filter *flt;
+  char *sel; /* per event: 1 when selected */
+  struct order_counts *oc;
+  size_t noc, nsel, nsel_subjects;
+  int rc; /* -1 out of memory */
+};
+
+static void *count_selection(void *arg) {
+  struct counts *c = arg;
+  audit_map subj, om;
+  audit_map_init(&subj);
+  audit_map_init(&om);
+  c->rc = -1;
+  c->sel = calloc(c->n ? c->n : 1, 1);
+  c->oc = calloc(c->n ? c->n : 1, sizeof *c->oc);
+  if (!c->sel || !c->oc)
+    goto done;
+  for (size_t i = 0; i < c->n; i++) {
+    const audit_event *e = &c->evs[i];
+    if (!audit_filter_match(c->flt, e))
+      continue;
+    c->sel[i] = 1;
+    if (e->copy_of != AUDIT_NONE)
+      continue;
+    c->nsel++;
+    int added = audit_map_put_h(
+        &subj, e->subject,
+        e->hashed ? e->h_subject : audit_map_hash(e->subject), i, NULL);
+    if (added < 0)
+      goto done;
+    c->nsel_subjects += (size_t)added;
+    const char *o = order_of(e);
+    size_t k;
+    if (!audit_map_get(&om, o, &k)) {
+      k = c->noc++;
+      c->oc[k].order = o;
+      sp_flow_init(&c->oc[k].flow);
+      if (audit_map_put(&om, o, k, NULL) < 0)
+        goto done;
+    }
+    if (!c->oc[k].bcycp_ref)
+      c->oc[k].bcycp_ref = audit_data_str(e, "bcycp_ref");
+    sp_flow_apply_counted(&c->oc[k].flow, e->type, e->subject, e->time_ms,
+                          sp_flow_sims_by(e->type, kept_int, (void *)e->data));
+  }
+  qsort(c->oc, c->noc, sizeof *c->oc, by_order);
+  c->rc = 0;
+done:
+  audit_map_free(&subj);
+  audit_map_free(&om);
+  return NULL;
+}
+
 /* Debug log of how long each phase took (SIMPKI_LOG_LEVEL=debug): where
  * a long replay spends its time. */
 static void phase_done(long *since_ms, const char *phase) {
@@ -824,6 +885,16 @@ static int replay_run(int argc, char **argv) {
   r.schemas = NULL;
   long phase_ms = r.start_ms;
   phase_done(&phase_ms, "read");
+  if (sp_log_get_level() <= SP_LOG_DEBUG) {
+    size_t kept = 0;
+    for (int k = 0; k <= MAX_WORKERS; k++)
+      kept += audit_arena_size(r.arena[k]);
+    char mib[32], per[32];
+    snprintf(mib, sizeof mib, "%.1f", (double)kept / 1048576.0);
+    snprintf(per, sizeof per, "%.0f", r.n ? (double)kept / (double)r.n : 0.0);
+    sp_debug("audit replay holds",
+             "arena_mib", mib, "bytes_per_event", per);
+  }
 
   /* The checks. */
   int rc = SP_EXIT_FAIL;
@@ -833,8 +904,6 @@ static int replay_run(int argc, char **argv) {
   char *sel = NULL;
   struct order_counts *oc = NULL;
   size_t noc = 0;
-  audit_map om;
-  audit_map_init(&om);
   json_t *root = NULL;
   audit_state *state = NULL;
   audit_state_stats sst;
@@ -857,10 +926,25 @@ static int replay_run(int argc, char **argv) {
                            f->what))
       goto oom;
   }
-  if (audit_invariants_check(r.evs, r.n, &fnd, rst) ||
-      audit_filter_resolve(&flt, r.evs, r.n))
+  if (audit_filter_resolve(&flt, r.evs, r.n))
     goto oom;
-  phase_done(&phase_ms, "invariants");
+  /* The counts on a second thread while this one checks the rules. */
+  struct counts cnt = {.evs = r.evs, .n = r.n, .flt = &flt};
+  pthread_t count_tid;
+  int counting = sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
+                 pthread_create(&count_tid, NULL, count_selection, &cnt) == 0;
+  int irc = audit_invariants_check(r.evs, r.n, &fnd, rst);
+  if (counting)
+    pthread_join(count_tid, NULL);
+  else
+    count_selection(&cnt);
+  sel = cnt.sel;
+  oc = cnt.oc;
+  noc = cnt.noc;
+  size_t nsel = cnt.nsel, nsel_subjects = cnt.nsel_subjects;
+  if (irc || cnt.rc)
+    goto oom;
+  phase_done(&phase_ms, "invariants and counts");
   if (against_db) {
     state = audit_state_new();
     if (!state || audit_state_build(state, r.evs, r.n))
@@ -876,48 +960,7 @@ static int replay_run(int argc, char **argv) {
     audit_state_stats_get(state, &sst);
   }
 
-  /* The selection, its subjects, and counts per order and step. */
-  sel = calloc(r.n ? r.n : 1, 1);
-  oc = calloc(r.n ? r.n : 1, sizeof *oc);
-  if (!sel || !oc)
-    goto oom;
-  size_t nsel = 0, nsel_subjects = 0;
-  audit_map subj;
-  audit_map_init(&subj);
-  for (size_t i = 0; i < r.n; i++) {
-    audit_event *e = &r.evs[i];
-    if (!audit_filter_match(&flt, e))
-      continue;
-    sel[i] = 1;
-    if (e->copy_of != AUDIT_NONE)
-      continue;
-    nsel++;
-    int added = audit_map_put(&subj, e->subject, i, NULL);
-    if (added < 0) {
-      audit_map_free(&subj);
-      goto oom;
-    }
-    nsel_subjects += (size_t)added;
-    const char *o = order_of(e);
-    size_t k;
-    if (!audit_map_get(&om, o, &k)) {
-      k = noc++;
-      oc[k].order = o;
-      sp_flow_init(&oc[k].flow);
-      if (audit_map_put(&om, o, k, NULL) < 0) {
-        audit_map_free(&subj);
-        goto oom;
-      }
-    }
-    if (!oc[k].bcycp_ref)
-      oc[k].bcycp_ref = audit_data_str(e, "bcycp_ref");
-    sp_flow_apply_counted(&oc[k].flow, e->type, e->subject, e->time_ms,
-                          sp_flow_sims_by(e->type, kept_int, (void *)e->data));
-  }
-  audit_map_free(&subj);
-  audit_map_free(&om);
-  qsort(oc, noc, sizeof *oc, by_order);
-  phase_done(&phase_ms, "counts");
+  phase_done(&phase_ms, "database");
   size_t nfound = 0;
   for (size_t i = 0; i < fnd.n; i++)
     nfound += is_reported(&fnd.v[i], sel) != 0;
@@ -1114,7 +1157,6 @@ oom:
 done:
   audit_state_free(state);
   json_decref(root);
-  audit_map_free(&om);
   free(oc);
   free(sel);
   audit_filter_free(&flt);

@@ -232,23 +232,34 @@ static int rd_consume(struct rd_all *d, sp_reader_msg_cb cb, void *opaque,
              rd_kafka_err2str(err));
     return -1;
   }
+  /* The clock is read when a poll comes back empty and every 1024 polls,
+   * not per message: a message read since the last reading is progress. */
   long last_progress = sp_reader_now_ms(), last_check = 0;
+  int progressed = 0;
+  unsigned polls = 0;
   while (d->ndone < d->nparts) {
-    if (sp_reader_now_ms() - last_progress > d->timeout_ms) {
-      snprintf(errstr, errlen,
-               "timed out after %ld ms without progress; %zu of %zu "
-               "partition(s) read to the end",
-               d->timeout_ms, d->ndone, d->nparts);
-      return -1;
-    }
     rd_kafka_message_t *m = rd_kafka_consumer_poll(d->rk, 100);
-    if (!m) {
-      if (sp_reader_now_ms() - last_check >= 500) {
+    if (!m || (++polls & 1023) == 0) {
+      long now = sp_reader_now_ms();
+      if (progressed) {
+        last_progress = now;
+        progressed = 0;
+      } else if (now - last_progress > d->timeout_ms) {
+        if (m)
+          rd_kafka_message_destroy(m);
+        snprintf(errstr, errlen,
+                 "timed out after %ld ms without progress; %zu of %zu "
+                 "partition(s) read to the end",
+                 d->timeout_ms, d->ndone, d->nparts);
+        return -1;
+      }
+      if (!m && now - last_check >= 500) {
         rd_check_positions(d);
         last_check = sp_reader_now_ms();
       }
-      continue;
     }
+    if (!m)
+      continue;
     if (m->err) {
       if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         rd_kafka_message_destroy(m);
@@ -273,7 +284,7 @@ static int rd_consume(struct rd_all *d, sp_reader_msg_cb cb, void *opaque,
         snprintf(errstr, errlen, "stopped");
         return -2;
       }
-      last_progress = sp_reader_now_ms();
+      progressed = 1;
       if (m->offset >= pt->high - 1)
         rd_mark_done(d, pt);
     } else if (pt && m->offset >= pt->high) {
