@@ -239,71 +239,87 @@ const char *const sp_event_attr_names[SP_EVENT_NATTRS] = {
 /* A present attribute that is not a string. */
 const char sp_event_not_string[] = "";
 
-static int get_str(const char *const v[SP_EVENT_NATTRS], int i, char *dst,
-                   size_t cap, int allow_empty, char *errstr, size_t errlen) {
+/* Attribute i: there, a string, not empty unless allowed, shorter than
+ * cap. Its value, or NULL with errstr. */
+static const char *check_str(const char *const v[SP_EVENT_NATTRS], int i,
+                             size_t cap, int allow_empty, char *errstr,
+                             size_t errlen) {
   const char *name = sp_event_attr_names[i];
   if (!v[i]) {
     snprintf(errstr, errlen, "event attribute \"%s\" is missing", name);
-    return -1;
+    return NULL;
   }
   if (v[i] == sp_event_not_string) {
     snprintf(errstr, errlen, "event attribute \"%s\" must be a string", name);
-    return -1;
+    return NULL;
   }
-  return copy_attr(dst, cap, name, v[i], allow_empty, errstr, errlen);
+  if (!allow_empty && !*v[i]) {
+    snprintf(errstr, errlen, "event attribute \"%s\" is missing or empty",
+             name);
+    return NULL;
+  }
+  size_t n = strlen(v[i]);
+  if (n >= cap) {
+    snprintf(errstr, errlen, "event attribute \"%s\" is too long (%zu > %zu)",
+             name, n, cap - 1);
+    return NULL;
+  }
+  return v[i];
 }
 
-int sp_event_parse_attrs(const char *const v[SP_EVENT_NATTRS],
-                         const long long *schemaversion, sp_event *ev,
-                         char *errstr, size_t errlen) {
-  memset(ev, 0, sizeof *ev);
-  char spec[8], ctype[32];
-  if (get_str(v, SP_EVENT_A_SPECVERSION, spec, sizeof spec, 0, errstr, errlen))
+int sp_event_check_attrs(const char *const v[SP_EVENT_NATTRS],
+                         const long long *schemaversion, char *errstr,
+                         size_t errlen) {
+  const sp_event *ev = NULL; /* for the capacities */
+  const char *spec = check_str(v, SP_EVENT_A_SPECVERSION, 8, 0, errstr, errlen);
+  if (!spec)
     return -1;
   if (strcmp(spec, SP_EVENT_SPECVERSION)) {
     snprintf(errstr, errlen, "event specversion must be \"1.0\", not \"%s\"",
              spec);
     return -1;
   }
-  if (get_str(v, SP_EVENT_A_ID, ev->id, sizeof ev->id, 0, errstr, errlen) ||
-      get_str(v, SP_EVENT_A_SOURCE, ev->source, sizeof ev->source, 0, errstr,
-              errlen) ||
-      get_str(v, SP_EVENT_A_TYPE, ev->type, sizeof ev->type, 0, errstr,
-              errlen) ||
-      get_str(v, SP_EVENT_A_TIME, ev->time, sizeof ev->time, 0, errstr,
-              errlen) ||
-      get_str(v, SP_EVENT_A_SUBJECT, ev->subject, sizeof ev->subject, 0,
-              errstr, errlen) ||
-      get_str(v, SP_EVENT_A_DATACONTENTTYPE, ctype, sizeof ctype, 0, errstr,
-              errlen) ||
-      get_str(v, SP_EVENT_A_PARTITIONKEY, ev->partitionkey,
-              sizeof ev->partitionkey, 0, errstr, errlen) ||
-      get_str(v, SP_EVENT_A_CORRELATIONID, ev->correlationid,
-              sizeof ev->correlationid, 1, errstr, errlen) ||
-      get_str(v, SP_EVENT_A_PREVHASH, ev->prevhash, sizeof ev->prevhash, 0,
-              errstr, errlen) ||
-      get_str(v, SP_EVENT_A_HASH, ev->hash, sizeof ev->hash, 0, errstr,
-              errlen))
-    return -1;
-  if (!uuid_ok(ev->id)) {
+  static const struct {
+    int attr;
+    size_t cap;
+    int allow_empty;
+  } attrs[] = {
+      {SP_EVENT_A_ID, sizeof ev->id, 0},
+      {SP_EVENT_A_SOURCE, sizeof ev->source, 0},
+      {SP_EVENT_A_TYPE, sizeof ev->type, 0},
+      {SP_EVENT_A_TIME, sizeof ev->time, 0},
+      {SP_EVENT_A_SUBJECT, sizeof ev->subject, 0},
+      {SP_EVENT_A_DATACONTENTTYPE, 32, 0},
+      {SP_EVENT_A_PARTITIONKEY, sizeof ev->partitionkey, 0},
+      {SP_EVENT_A_CORRELATIONID, sizeof ev->correlationid, 1},
+      {SP_EVENT_A_PREVHASH, sizeof ev->prevhash, 0},
+      {SP_EVENT_A_HASH, sizeof ev->hash, 0},
+  };
+  for (size_t i = 0; i < sizeof attrs / sizeof *attrs; i++)
+    if (!check_str(v, attrs[i].attr, attrs[i].cap, attrs[i].allow_empty,
+                   errstr, errlen))
+      return -1;
+  if (!uuid_ok(v[SP_EVENT_A_ID])) {
     snprintf(errstr, errlen, "event id \"%s\" is not a lower-case UUID",
-             ev->id);
+             v[SP_EVENT_A_ID]);
     return -1;
   }
-  if (!type_ok(ev->type)) {
-    snprintf(errstr, errlen, "event type \"%s\" is malformed", ev->type);
+  if (!type_ok(v[SP_EVENT_A_TYPE])) {
+    snprintf(errstr, errlen, "event type \"%s\" is malformed",
+             v[SP_EVENT_A_TYPE]);
     return -1;
   }
-  if (!time_ok(ev->time)) {
-    snprintf(errstr, errlen, "event time \"%s\" is not RFC 3339", ev->time);
+  if (!time_ok(v[SP_EVENT_A_TIME])) {
+    snprintf(errstr, errlen, "event time \"%s\" is not RFC 3339",
+             v[SP_EVENT_A_TIME]);
     return -1;
   }
-  if (strcmp(ctype, "application/json")) {
+  if (strcmp(v[SP_EVENT_A_DATACONTENTTYPE], "application/json")) {
     snprintf(errstr, errlen,
              "event datacontenttype must be \"application/json\"");
     return -1;
   }
-  if (!hex64_ok(ev->prevhash) || !hex64_ok(ev->hash)) {
+  if (!hex64_ok(v[SP_EVENT_A_PREVHASH]) || !hex64_ok(v[SP_EVENT_A_HASH])) {
     snprintf(errstr, errlen,
              "event prevhash and hash must be 64 lower-case hex digits");
     return -1;
@@ -313,6 +329,30 @@ int sp_event_parse_attrs(const char *const v[SP_EVENT_NATTRS],
              "event attribute \"schemaversion\" must be an integer >= 1");
     return -1;
   }
+  return 0;
+}
+
+int sp_event_parse_attrs(const char *const v[SP_EVENT_NATTRS],
+                         const long long *schemaversion, sp_event *ev,
+                         char *errstr, size_t errlen) {
+  memset(ev, 0, sizeof *ev);
+  if (sp_event_check_attrs(v, schemaversion, errstr, errlen))
+    return -1;
+  /* Checked: each fits its field. */
+  struct {
+    int attr;
+    char *dst;
+  } to[] = {{SP_EVENT_A_ID, ev->id},
+            {SP_EVENT_A_SOURCE, ev->source},
+            {SP_EVENT_A_TYPE, ev->type},
+            {SP_EVENT_A_TIME, ev->time},
+            {SP_EVENT_A_SUBJECT, ev->subject},
+            {SP_EVENT_A_PARTITIONKEY, ev->partitionkey},
+            {SP_EVENT_A_CORRELATIONID, ev->correlationid},
+            {SP_EVENT_A_PREVHASH, ev->prevhash},
+            {SP_EVENT_A_HASH, ev->hash}};
+  for (size_t i = 0; i < sizeof to / sizeof *to; i++)
+    memcpy(to[i].dst, v[to[i].attr], strlen(v[to[i].attr]) + 1);
   ev->schemaversion = (long)*schemaversion;
   return 0;
 }

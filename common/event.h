@@ -85,6 +85,11 @@ extern const char sp_event_not_string[];
 int sp_event_parse_attrs(const char *const v[SP_EVENT_NATTRS],
                          const long long *schemaversion, sp_event *ev,
                          char *errstr, size_t errlen);
+/* The same checks and errors, without filling an event: for a reader that
+ * keeps the values where it read them. */
+int sp_event_check_attrs(const char *const v[SP_EVENT_NATTRS],
+                         const long long *schemaversion, char *errstr,
+                         size_t errlen);
 
 /* Helpers also used elsewhere. */
 void sp_uuid4(char out[40]);

@@ -46,7 +46,6 @@ struct audit_checker {
   audit_arena *arena; /* what is kept of each event; NULL: malloc */
 };
 
-
 static int instance_init(struct instance *in) {
   memset(in, 0, sizeof *in);
   in->obj = json_object();
@@ -98,7 +97,8 @@ void audit_parsed_clear(audit_parsed *p) {
   memset(p, 0, sizeof *p);
 }
 
-static void to_hex(const unsigned char md[32], char out[SP_EVENT_HASH_HEX + 1]) {
+static void to_hex(const unsigned char md[32],
+                   char out[SP_EVENT_HASH_HEX + 1]) {
   static const char hexd[] = "0123456789abcdef";
   for (int i = 0; i < 32; i++) {
     out[2 * i] = hexd[md[i] >> 4];
@@ -109,13 +109,16 @@ static void to_hex(const unsigned char md[32], char out[SP_EVENT_HASH_HEX + 1]) 
 
 /* The attributes the replay keeps, as one allocation, and the time. -1
  * when out of memory. */
-static int keep_attrs(audit_checker *c, audit_parsed *p, const sp_event *ev,
+/* The attribute values keep_attrs keeps, in its order. */
+enum { K_ID, K_SUBJECT, K_TYPE, K_TIME, K_CORRELATIONID, K_PREVHASH, K_HASH };
+
+static int keep_attrs(audit_checker *c, audit_parsed *p, const char *const a[7],
                       const char *content) {
   /* An intact event's content hash is its hash: not stored twice. */
-  int intact = !strcmp(content, ev->hash);
-  const char *src[8] = {ev->id,   ev->subject,       ev->type,
-                        ev->time, ev->correlationid, ev->prevhash,
-                        ev->hash, content};
+  int intact = !strcmp(content, a[K_HASH]);
+  const char *src[8] = {
+      a[K_ID],       a[K_SUBJECT], a[K_TYPE], a[K_TIME], a[K_CORRELATIONID],
+      a[K_PREVHASH], a[K_HASH],    content};
   size_t l[8], total = 0;
   for (int i = 0; i < 8 - intact; i++)
     total += (l[i] = strlen(src[i])) + 1;
@@ -190,11 +193,14 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
       return 1;
     }
   }
-  sp_event ev;
   char err[400];
   if (!sv || sv->type != SP_JV_INT || !data || data->type != SP_JV_OBJ ||
-      sp_event_parse_attrs(v, &sv->i, &ev, err, sizeof err))
+      sp_event_check_attrs(v, &sv->i, err, sizeof err))
     return 1;
+  const char *kept[7] = {
+      v[SP_EVENT_A_ID],   v[SP_EVENT_A_SUBJECT],       v[SP_EVENT_A_TYPE],
+      v[SP_EVENT_A_TIME], v[SP_EVENT_A_CORRELATIONID], v[SP_EVENT_A_PREVHASH],
+      v[SP_EVENT_A_HASH]};
   unsigned char md[32];
   unsigned int mdlen = 0;
   if (!EVP_DigestInit_ex(c->md, c->sha256 ? c->sha256 : EVP_sha256(), NULL))
@@ -206,15 +212,14 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
   char content[SP_EVENT_HASH_HEX + 1];
   to_hex(md, content);
   if (c->schemas) {
-    p->schema_rc = sp_jschema_validate_jv(c->schemas, ev.type, d, root, err,
-                                          sizeof err);
+    p->schema_rc = sp_jschema_validate_jv(c->schemas, kept[K_TYPE], d, root,
+                                          err, sizeof err);
     if (p->schema_rc > 0 && !(p->why = strdup(err)))
       return -1;
   }
-  if (!(p->data = audit_data_from_jv(d, data,
-                                     c->arena ? audit_arena_alloc_cb : NULL,
-                                     c->arena)) ||
-      keep_attrs(c, p, &ev, content))
+  if (!(p->data = audit_data_from_jv(
+            d, data, c->arena ? audit_arena_alloc_cb : NULL, c->arena)) ||
+      keep_attrs(c, p, kept, content))
     return -1;
   return 0;
 }
@@ -275,7 +280,10 @@ static int check_slow(audit_checker *c, const void *payload, size_t len,
   }
   audit_data *data = audit_data_from_json(ev.data);
   p->data = data;
-  int rc = data && !keep_attrs(c, p, &ev, content) ? 0 : -1;
+  const char *kept[7] = {ev.id,   ev.subject,       ev.type,
+                         ev.time, ev.correlationid, ev.prevhash,
+                         ev.hash};
+  int rc = data && !keep_attrs(c, p, kept, content) ? 0 : -1;
   sp_event_clear(&ev);
   return rc;
 }
