@@ -124,6 +124,21 @@ static int utf8_seq(const unsigned char *p, const unsigned char *end) {
   return n;
 }
 
+/* 1 when none of the 8 bytes at p ends a plain run: a control byte, a
+ * byte past ASCII, a quote or a backslash. A word at a time: the strings
+ * of an event are mostly ids and hashes, tens of plain bytes. */
+static int plain8(const unsigned char *p) {
+  const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+  uint64_t w, q, b;
+  memcpy(&w, p, 8);
+  q = w ^ (ones * '"');
+  b = w ^ (ones * '\\');
+  /* (x - ones) & ~x & high: some byte of x is 0; with 0x20, below 0x20. */
+  return ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+           ((b - ones) & ~b)) &
+          high) == 0;
+}
+
 /* The string at c->p (on its opening quote), decoded into the text. */
 static int parse_string(pctx *c, uint32_t *off, uint32_t *len) {
   sp_jdoc *d = c->d;
@@ -135,6 +150,8 @@ static int parse_string(pctx *c, uint32_t *off, uint32_t *len) {
   for (;;) {
     /* The common run: printable ASCII. */
     const unsigned char *run = p;
+    while (c->end - p >= 8 && plain8(p))
+      p += 8;
     while (p < c->end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
       p++;
     memcpy(o, run, (size_t)(p - run));

@@ -1580,7 +1580,9 @@ static int check_string(vctx *v, const js_node *n, const sp_jv *j) {
   if (j->type != SP_JV_STR)
     return 0;
   const char *s = sp_jv_str(v->d, j);
-  size_t bytes = j->slen, len = utf8_length(s, bytes);
+  size_t bytes = j->slen;
+  /* Characters, counted only for a length bound. */
+  size_t len = n->min_len >= 0 || n->max_len >= 0 ? utf8_length(s, bytes) : 0;
   char val[80];
   if (n->min_len >= 0 && len < (size_t)n->min_len)
     return jv_show(v, j, val), vfail(v, "%s is shorter than minLength %lld",

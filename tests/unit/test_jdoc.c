@@ -108,6 +108,25 @@ START_TEST(reads_the_subset) {
 }
 END_TEST
 
+/* Strings are scanned eight bytes at a time: a byte that ends a plain
+ * run is found at every place of a word, and after it. */
+START_TEST(stops_at_every_place) {
+  static const char *const special[] = {"\\\"", "\\\\", "\\u00e9", "\\n",
+                                        "\x01",  "\xc3\xa9", "\x7f",   "\\/",
+                                        "\xe2\x82\xac"};
+  char in[128];
+  for (size_t k = 0; k < sizeof special / sizeof *special; k++)
+    for (int at = 0; at < 24; at++) {
+      int n = snprintf(in, sizeof in, "[\"%.*s%s%.*s\",\"%.*s\"]", at,
+                       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", special[k], 17,
+                       "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", at,
+                       "cccccccccccccccccccccccccccccccc");
+      /* The raw control byte is outside the subset, the rest is read. */
+      ck_assert_int_eq(agrees(in, (size_t)n), special[k][0] == '\x01');
+    }
+}
+END_TEST
+
 /* A text already canonical is its own canonical form, less the member
  * left out wherever it stands; anything else is written anew. */
 START_TEST(canonical_text_as_read) {
@@ -265,6 +284,7 @@ int main(void) {
   tcase_add_test(tc, reads_the_subset);
   tcase_add_test(tc, refuses_the_rest);
   tcase_add_test(tc, canonical_text_as_read);
+  tcase_add_test(tc, stops_at_every_place);
   tcase_add_test(tc, from_jansson_and_back);
   tcase_add_test(tc, mutations_of_events);
   suite_add_tcase(s, tc);
