@@ -86,6 +86,10 @@ int audit_before(const audit_event *a, const audit_event *b) {
 
 static const char *str(const char *s) { return s ? s : ""; }
 
+/* How many events ahead a loop over events asks for what it will read
+ * (map slots, strings): they lie outside the caches. */
+#define AHEAD 16
+
 /* Where a subject's event links. */
 enum link { L_PARENT, L_GENESIS, L_MISSING, L_STRANGER, L_SELF };
 
@@ -209,6 +213,12 @@ static int check_subject(struct walk *w, const audit_map *by_hash) {
    * g (sorted), by bsearch. */
   for (size_t i = 0; i < m; i++) {
     audit_event *e = ev_at(w, (long)i);
+    /* A subject's events lie apart in evs: ask for the events two steps
+     * ahead, for their predecessors' slots one step ahead. */
+    if (i + 2 * AHEAD < m)
+      __builtin_prefetch(ev_at(w, (long)(i + 2 * AHEAD)));
+    if (i + AHEAD < m && ev_at(w, (long)(i + AHEAD))->hashed)
+      audit_map_prefetch(by_hash, ev_at(w, (long)(i + AHEAD))->h_prev);
     size_t gi;
     if (!strcmp(str(e->prevhash), SP_EVENT_GENESIS))
       w->link[i] = L_GENESIS;
@@ -341,11 +351,15 @@ static int group_by_subject(const audit_event *evs, size_t *idx, size_t n,
   size_t *out = malloc((n ? n : 1) * sizeof *out);
   size_t ng = 0;
   int rc = -1;
-  if (!group || !count || !out || audit_map_reserve(&subj, n / 2 + 1))
+  /* No room reserved: subjects are far fewer than events (a SIM has tens
+   * of them), and a small map stays in the cache. */
+  if (!group || !count || !out)
     goto done;
   for (size_t k = 0; k < n; k++) {
     size_t g;
     const audit_event *e = &evs[idx[k]];
+    if (k + AHEAD < n) /* the subject the map will compare */
+      __builtin_prefetch(evs[idx[k + AHEAD]].subject);
     int r = audit_map_put_h(
         &subj, str(e->subject),
         e->hashed ? e->h_subject : audit_map_hash(str(e->subject)), ng, &g);
@@ -495,6 +509,35 @@ done:
   return rc;
 }
 
+/* Hash -> the first event read with it, of evs[0..n) (all of them when
+ * idx is NULL, else those of idx[0..n)). */
+struct hash_index {
+  const audit_event *evs;
+  const size_t *idx;
+  size_t n;
+  audit_map *m;
+  int rc;
+};
+
+static void *index_hashes(void *arg) {
+  struct hash_index *h = arg;
+  h->rc = 0;
+  for (size_t k = 0; k < h->n && !h->rc; k++) {
+    size_t i = h->idx ? h->idx[k] : k;
+    if (k + AHEAD < h->n) {
+      const audit_event *a = &h->evs[h->idx ? h->idx[k + AHEAD] : k + AHEAD];
+      if (a->hashed)
+        audit_map_prefetch(h->m, a->h_hash);
+    }
+    const audit_event *e = &h->evs[i];
+    if (audit_map_put_h(h->m, str(e->hash),
+                        e->hashed ? e->h_hash : audit_map_hash(str(e->hash)), i,
+                        NULL) < 0)
+      h->rc = -1;
+  }
+  return NULL;
+}
+
 int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
                       audit_chain_stats *st) {
   audit_chain_stats s = {0};
@@ -503,13 +546,25 @@ int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
   audit_map_init(&by_hash);
   size_t *idx = malloc((n ? n : 1) * sizeof *idx);
   size_t *bounds = NULL, ngroups = 0;
-  int rc = -1;
+  int rc = -1, indexing = 0, indexed = 0;
+  pthread_t tid;
   if (!idx || audit_map_reserve(&by_id, n) || audit_map_reserve(&by_hash, n))
     goto done;
+  /* The hashes are indexed on a second thread while this one looks for
+   * copies. The index wants first copies only; every event read goes in
+   * there, which comes to the same as long as each later copy is identical
+   * to its first (same hash, read after it). When one differs, the index
+   * is made again from the first copies. */
+  struct hash_index hi = {evs, NULL, n, &by_hash, 0};
+  indexing = indexed = sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
+                       pthread_create(&tid, NULL, index_hashes, &hi) == 0;
+  size_t differing = 0;
   s.events = n;
   size_t nu = 0;
   for (size_t i = 0; i < n; i++) {
     audit_event *e = &evs[i];
+    if (i + AHEAD < n && evs[i + AHEAD].hashed)
+      audit_map_prefetch(&by_id, evs[i + AHEAD].h_id);
     e->copy_of = AUDIT_NONE;
     e->pos = 0;
     e->linked = 0;
@@ -526,13 +581,14 @@ int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
           !strcmp(str(f->content_hash), str(e->content_hash)) &&
           !strcmp(str(f->subject), str(e->subject))) {
         s.copies++;
-      } else if (audit_findings_add(
-                     out, AUDIT_ALTERED, NULL, evs, i, NULL, 0, 0,
-                     "a second copy of event %s differs from the one at "
-                     "offset %lld of %s/%d",
-                     str(e->id), (long long)f->offset, str(f->topic),
-                     (int)f->partition)) {
-        goto done;
+      } else {
+        differing++;
+        if (audit_findings_add(out, AUDIT_ALTERED, NULL, evs, i, NULL, 0, 0,
+                               "a second copy of event %s differs from the "
+                               "one at offset %lld of %s/%d",
+                               str(e->id), (long long)f->offset, str(f->topic),
+                               (int)f->partition))
+          goto done;
       }
       continue;
     }
@@ -544,18 +600,29 @@ int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
                            "%.16s..., its content hashes to %.16s...)",
                            str(e->hash), str(e->content_hash)))
       goto done;
-    if (audit_map_put_h(&by_hash, str(e->hash),
-                        e->hashed ? e->h_hash : audit_map_hash(str(e->hash)), i,
-                        NULL) < 0)
-      goto done;
   }
   s.unique = nu;
+  if (indexing) {
+    pthread_join(tid, NULL);
+    indexing = 0;
+    if (hi.rc)
+      goto done;
+  }
+  if (!indexed || differing) {
+    audit_map_free(&by_hash);
+    audit_map_init(&by_hash);
+    hi = (struct hash_index){evs, idx, nu, &by_hash, 0};
+    if (audit_map_reserve(&by_hash, nu) || (index_hashes(&hi), hi.rc))
+      goto done;
+  }
   if (group_by_subject(evs, idx, nu, &bounds, &ngroups))
     goto done;
   if (walk_all(evs, nu, idx, bounds, ngroups, &by_hash, out, &s.subjects))
     goto done;
   rc = 0;
 done:
+  if (indexing)
+    pthread_join(tid, NULL);
   free(idx);
   free(bounds);
   audit_map_free(&by_id);
