@@ -293,6 +293,13 @@ struct sp_redfa {
   uint32_t *jump;      /* the same, each target times ncls: the match loop
                           then has no multiplication */
   uint8_t *accept_end; /* accepts when the string ends here */
+  /* When the pattern takes strings of one length only, each place from a
+   * set of its own (a hash, a UUID: ^[0-9a-f]{64}$), a byte's check does
+   * not wait for the one before it: chain_len places, place i's bytes
+   * are those b with chain_ok[chain_set[i] * 256 + b]. */
+  int chain_len; /* -1: not such a pattern */
+  uint8_t *chain_set;
+  uint8_t *chain_ok;
 };
 
 #define FOUND 0 /* a match has been seen: sticky */
@@ -381,6 +388,8 @@ void sp_redfa_free(sp_redfa *d) {
   free(d->next);
   free(d->jump);
   free(d->accept_end);
+  free(d->chain_set);
+  free(d->chain_ok);
   free(d);
 }
 
@@ -401,6 +410,72 @@ static int intern(sset *states, int *nstates, int *pcs, int n, int found) {
   memcpy(copy, pcs, (size_t)n * sizeof *pcs);
   states[*nstates] = (sset){copy, n, 0};
   return (*nstates)++;
+}
+
+#define CHAIN_MAX 128 /* places */
+#define CHAIN_SETS 16 /* distinct sets of bytes */
+
+/* Sets d->chain_*: follows the automaton from its start while every
+ * column that does not die leads to one same next state, met for the
+ * first time, until a state that accepts at the end and lets nothing
+ * through. Anything else (a loop, a fork, an accepting state on the way,
+ * a search that finds a match and stops looking) leaves chain_len at -1.
+ * -1 when out of memory. */
+static int find_chain(sp_redfa *d) {
+  int ncls = d->ncls, len = 0, nsets = 0, st = d->start;
+  uint8_t set_of[CHAIN_MAX], sets[CHAIN_SETS][256];
+  uint8_t *seen = calloc((size_t)d->nstates, 1);
+  if (!seen)
+    return -1;
+  d->chain_len = -1;
+  for (;;) {
+    if (seen[st])
+      goto no; /* a loop */
+    seen[st] = 1;
+    int next = -1;
+    uint8_t live[256] = {0};
+    for (int cl = 0; cl < ncls; cl++) {
+      int t = d->next[(size_t)st * (size_t)ncls + (size_t)cl];
+      if (t == DEAD)
+        continue;
+      if (t == FOUND || (next >= 0 && t != next))
+        goto no;
+      next = t;
+      live[cl] = 1;
+    }
+    if (next < 0) { /* the end: it must accept there */
+      if (!d->accept_end[st])
+        goto no;
+      break;
+    }
+    if (d->accept_end[st] || len == CHAIN_MAX)
+      goto no; /* accepts a shorter string too, or too long to keep */
+    uint8_t bytes[256];
+    for (int b = 0; b < 256; b++)
+      bytes[b] = live[d->cls[b]];
+    int k = 0;
+    while (k < nsets && memcmp(sets[k], bytes, 256))
+      k++;
+    if (k == nsets) {
+      if (nsets == CHAIN_SETS)
+        goto no;
+      memcpy(sets[nsets++], bytes, 256);
+    }
+    set_of[len++] = (uint8_t)k;
+    st = next;
+  }
+  free(seen);
+  d->chain_set = malloc((size_t)len + 1);
+  d->chain_ok = malloc((size_t)nsets * 256 + 1);
+  if (!d->chain_set || !d->chain_ok)
+    return -1;
+  memcpy(d->chain_set, set_of, (size_t)len);
+  memcpy(d->chain_ok, sets, (size_t)nsets * 256);
+  d->chain_len = len;
+  return 0;
+no:
+  free(seen);
+  return 0;
 }
 
 sp_redfa *sp_redfa_compile(const char *ere) {
@@ -495,6 +570,8 @@ sp_redfa *sp_redfa_compile(const char *ere) {
   d->accept_end[FOUND] = 1;
   for (int s = 2; s < nstates; s++)
     d->accept_end[s] = (uint8_t)accepts_at_end(&c, states[s].pcs, states[s].n);
+  if (find_chain(d) < 0)
+    goto done;
   size_t cells = (size_t)nstates * (size_t)ncls;
   if (!(d->jump = malloc(cells * sizeof *d->jump)))
     goto done;
@@ -523,6 +600,14 @@ done:
 
 int sp_redfa_match(const sp_redfa *d, const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
+  if (d->chain_len >= 0) {
+    if (n != (size_t)d->chain_len)
+      return 0;
+    unsigned ok = 1;
+    for (size_t i = 0; i < n; i++)
+      ok &= d->chain_ok[(size_t)d->chain_set[i] * 256 + p[i]];
+    return (int)ok;
+  }
   const uint32_t *jump = d->jump;
   const uint8_t *cls = d->cls;
   uint32_t ncls = (uint32_t)d->ncls;
@@ -533,3 +618,5 @@ int sp_redfa_match(const sp_redfa *d, const char *s, size_t n) {
   uint32_t st = at / ncls;
   return st == FOUND || (st > DEAD && d->accept_end[st]);
 }
+
+int sp_redfa_fixed_length(const sp_redfa *d) { return d->chain_len; }

@@ -26,4 +26,9 @@ void sp_redfa_free(sp_redfa *d);
 /* 1 when some substring of s (n bytes, NULs included) matches, else 0. */
 int sp_redfa_match(const sp_redfa *d, const char *s, size_t n);
 
+/* The one length of the strings d matches when they have one and each
+ * place its own set of bytes (^[0-9a-f]{64}$, a UUID's pattern): those are
+ * checked place by place, without walking the automaton. Else -1. */
+int sp_redfa_fixed_length(const sp_redfa *d);
+
 #endif

@@ -144,12 +144,16 @@ static void same(const sp_redfa *d, const regex_t *re, const char *ere,
   matched += want;
 }
 
+/* Patterns checked place by place (sp_redfa_fixed_length). */
+static int fixed;
+
 /* Compares on generated matches, their mutations and random strings. */
 static void compare_on(const char *ere, int rounds) {
   regex_t re;
   ck_assert_int_eq(regcomp(&re, ere, REG_EXTENDED | REG_NOSUB), 0);
   sp_redfa *d = sp_redfa_compile(ere);
   ck_assert_msg(d != NULL, "no DFA for %s", ere);
+  fixed += sp_redfa_fixed_length(d) >= 0;
   const char alphabet[] = "09afAFZ_-./:T \n\0\xc3\xa9";
   for (int r = 0; r < rounds; r++) {
     gen g = {ere, NULL, 0, 0};
@@ -241,9 +245,11 @@ START_TEST(every_schema_pattern) {
   const char *src = getenv("SIMPKI_SOURCE_DIR");
   char dir[1024];
   snprintf(dir, sizeof dir, "%s/schemas", src ? src : ".");
-  compared = matched = 0;
+  compared = matched = fixed = 0;
   int n = walk_dir(dir);
   ck_assert_int_gt(n, 20);
+  /* Hashes and ids: place by place, and compared like the rest. */
+  ck_assert_int_gt(fixed, 3);
   /* Not blind: many strings match, many do not. */
   ck_assert_int_gt(matched, compared / 10);
   ck_assert_int_lt(matched, compared - compared / 10);
@@ -264,6 +270,39 @@ START_TEST(corners) {
   for (size_t i = 0; i < sizeof ecma / sizeof *ecma; i++)
     compare_ecma(ecma[i], 400);
   ck_assert_int_gt(matched, 1000);
+}
+END_TEST
+
+/* Which patterns are checked place by place: one length, a set per place
+ * that does not depend on the other places. */
+START_TEST(fixed_length) {
+  static const struct {
+    const char *ere;
+    int len;
+  } cases[] = {
+      {"^[0123456789abcdef]{64}$", 64},
+      {"^[0123456789abcdef]{8}-[0123456789abcdef]{4}-4[0123456789abcdef]{3}-"
+       "[89ab][0123456789abcdef]{3}-[0123456789abcdef]{12}$",
+       36},
+      {"^[ab][cd]$", 2},
+      {"^$", 0},
+      {"^(ab|cd)$", -1},  /* the second place depends on the first */
+      {"^a{3,4}$", -1},   /* two lengths */
+      {"^[ab]+$", -1},    /* a loop */
+      {"[0123456789]{3}$", -1}, /* a search */
+      {"^ab", -1},        /* any end */
+      {"^(a|b)(a|b)$", 2},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    sp_redfa *d = sp_redfa_compile(cases[i].ere);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_msg(sp_redfa_fixed_length(d) == cases[i].len, "%s: %d",
+                  cases[i].ere, sp_redfa_fixed_length(d));
+    sp_redfa_free(d);
+    compared = matched = 0;
+    compare_on(cases[i].ere, 300);
+    ck_assert_int_gt(compared, 0);
+  }
 }
 END_TEST
 
@@ -288,6 +327,7 @@ int main(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, every_schema_pattern);
   tcase_add_test(tc, corners);
+  tcase_add_test(tc, fixed_length);
   tcase_add_test(tc, too_large_gives_up);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
