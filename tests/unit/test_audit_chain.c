@@ -204,6 +204,24 @@ START_TEST(redelivered_copies) {
   ck_assert_msg(strstr(f->what, "second copy") != NULL, "%s", f->what);
   ck_assert_uint_eq(F.n, 1);
   ck_assert_uint_eq(st.copies, 0);
+
+  /* A later copy with a hash (and subject) of its own is no event of any
+   * chain: what links onto that hash links onto nothing. */
+  reset();
+  s1 = mk("sims", 0, 0, "sim/1", "sim.connected", NULL);
+  s2 = mk("sims", 0, 1, "sim/1", "sim.sold", H(s1));
+  c2 = copy(s2, "sims", 0, 2);
+  memset(O[c2].hash, 'e', 64);
+  memset(O[c2].content, 'e', 64);
+  snprintf(O[c2].subject, sizeof O[c2].subject, "sim/2");
+  s3 = mk("sims", 0, 3, "sim/1", "sim.delivered", H(c2));
+  st = check();
+  f = only(AUDIT_ALTERED, c2);
+  ck_assert_msg(strstr(f->what, "second copy") != NULL, "%s", f->what);
+  f = only(AUDIT_REMOVED, s3);
+  ck_assert_msg(strstr(f->what, "which no event has") != NULL, "%s", f->what);
+  ck_assert_uint_eq(F.n, 2);
+  ck_assert_uint_eq(st.unique, 3);
 }
 END_TEST
 
@@ -394,6 +412,28 @@ START_TEST(map) {
   ck_assert(!audit_map_get(&m, "nope", &v));
   audit_map_free(&m);
   ck_assert(!audit_map_get(&m, "k1", &v));
+
+  /* Large: its slots are mapped (huge pages asked for), grown by
+   * doubling and by a reserve; the hashed calls agree with the others. */
+  enum { BIG = 300000 };
+  char(*big)[16] = malloc(BIG * sizeof *big);
+  ck_assert_ptr_nonnull(big);
+  audit_map_init(&m);
+  for (size_t i = 0; i < BIG; i++) {
+    snprintf(big[i], sizeof big[i], "key-%zu", i);
+    ck_assert_int_eq(
+        audit_map_put_h(&m, big[i], audit_map_hash(big[i]), i, NULL), 1);
+  }
+  ck_assert_int_eq(audit_map_reserve(&m, 2 * BIG), 0);
+  for (size_t i = 0; i < BIG; i += 7) {
+    ck_assert(audit_map_get(&m, big[i], &v));
+    ck_assert_uint_eq(v, i);
+    ck_assert_int_eq(audit_map_put(&m, big[i], 0, &old), 0);
+    ck_assert_uint_eq(old, i);
+  }
+  ck_assert(!audit_map_get_h(&m, "key-x", audit_map_hash("key-x"), &v));
+  audit_map_free(&m);
+  free(big);
 }
 END_TEST
 

@@ -90,6 +90,33 @@ static const char *str(const char *s) { return s ? s : ""; }
  * (map slots, strings): they lie outside the caches. */
 #define AHEAD 16
 
+/* A map in two halves by the top bit of the keys' hashes, so that two
+ * threads can fill it at once, each its half. */
+typedef struct {
+  audit_map half[2];
+} split_map;
+
+static int half_of(uint64_t h) { return (int)(h >> 63); }
+
+static void split_init(split_map *m) {
+  audit_map_init(&m->half[0]);
+  audit_map_init(&m->half[1]);
+}
+
+static void split_free(split_map *m) {
+  audit_map_free(&m->half[0]);
+  audit_map_free(&m->half[1]);
+}
+
+/* Room for n keys in all (about half in each). */
+static int split_reserve(split_map *m, size_t n) {
+  size_t each = n / 2 + n / 16 + 1;
+  return audit_map_reserve(&m->half[0], each) ||
+                 audit_map_reserve(&m->half[1], each)
+             ? -1
+             : 0;
+}
+
 /* Where a subject's event links. */
 enum link { L_PARENT, L_GENESIS, L_MISSING, L_STRANGER, L_SELF };
 
@@ -199,7 +226,7 @@ static int check_order(struct walk *w) {
   return 0;
 }
 
-static int check_subject(struct walk *w, const audit_map *by_hash) {
+static int check_subject(struct walk *w, const split_map *by_hash) {
   size_t m = w->m;
   for (size_t i = 0; i < m; i++) {
     w->parent[i] = -1;
@@ -217,14 +244,16 @@ static int check_subject(struct walk *w, const audit_map *by_hash) {
      * ahead, for their predecessors' slots one step ahead. */
     if (i + 2 * AHEAD < m)
       __builtin_prefetch(ev_at(w, (long)(i + 2 * AHEAD)));
-    if (i + AHEAD < m && ev_at(w, (long)(i + AHEAD))->hashed)
-      audit_map_prefetch(by_hash, ev_at(w, (long)(i + AHEAD))->h_prev);
+    if (i + AHEAD < m && ev_at(w, (long)(i + AHEAD))->hashed) {
+      uint64_t h = ev_at(w, (long)(i + AHEAD))->h_prev;
+      audit_map_prefetch(&by_hash->half[half_of(h)], h);
+    }
     size_t gi;
+    uint64_t hp = e->hashed ? e->h_prev : audit_map_hash(str(e->prevhash));
     if (!strcmp(str(e->prevhash), SP_EVENT_GENESIS))
       w->link[i] = L_GENESIS;
-    else if (!audit_map_get_h(
-                 by_hash, str(e->prevhash),
-                 e->hashed ? e->h_prev : audit_map_hash(str(e->prevhash)), &gi))
+    else if (!audit_map_get_h(&by_hash->half[half_of(hp)], str(e->prevhash), hp,
+                              &gi))
       w->link[i] = L_MISSING;
     else if (gi == w->g[i])
       w->link[i] = L_SELF;
@@ -433,7 +462,7 @@ static void walk_free(struct walk *w) {
 struct walk_part {
   struct walk w;
   audit_findings out;
-  const audit_map *by_hash;
+  const split_map *by_hash;
   const size_t *idx, *bounds;
   size_t g0, g1, subjects;
   int rc;
@@ -472,7 +501,7 @@ static int findings_append(audit_findings *dst, const audit_findings *src) {
  * as if one thread had walked them all in turn. */
 static int walk_all(audit_event *evs, size_t nu, const size_t *idx,
                     const size_t *bounds, size_t ngroups,
-                    const audit_map *by_hash, audit_findings *out,
+                    const split_map *by_hash, audit_findings *out,
                     size_t *subjects) {
   size_t split = ngroups;
   if (ngroups >= 2 && sysconf(_SC_NPROCESSORS_ONLN) > 1)
@@ -509,87 +538,124 @@ done:
   return rc;
 }
 
-/* Hash -> the first event read with it, of evs[0..n) (all of them when
- * idx is NULL, else those of idx[0..n)). */
-struct hash_index {
-  const audit_event *evs;
-  const size_t *idx;
+/* The first pass over the events, for half t of the ids and of the
+ * hashes: the copies of an id (copy_of, and differs[i] when one is not
+ * the same as the first read), and hash -> the first event read with it.
+ * A key is in one half only, and each half is filled in reading order:
+ * two threads give what one pass would. */
+struct first_pass {
+  audit_event *evs;
   size_t n;
-  audit_map *m;
+  int t;
+  split_map *by_id, *by_hash;
+  unsigned char *differs;
   int rc;
 };
 
-static void *index_hashes(void *arg) {
-  struct hash_index *h = arg;
-  h->rc = 0;
-  for (size_t k = 0; k < h->n && !h->rc; k++) {
-    size_t i = h->idx ? h->idx[k] : k;
-    if (k + AHEAD < h->n) {
-      const audit_event *a = &h->evs[h->idx ? h->idx[k + AHEAD] : k + AHEAD];
-      if (a->hashed)
-        audit_map_prefetch(h->m, a->h_hash);
+static void *first_pass(void *arg) {
+  struct first_pass *p = arg;
+  audit_event *evs = p->evs;
+  audit_map *ids = &p->by_id->half[p->t], *hashes = &p->by_hash->half[p->t];
+  p->rc = 0;
+  for (size_t i = 0; i < p->n; i++) {
+    audit_event *e = &evs[i];
+    if (i + AHEAD < p->n && evs[i + AHEAD].hashed) {
+      const audit_event *a = &evs[i + AHEAD];
+      if (half_of(a->h_id) == p->t)
+        audit_map_prefetch(ids, a->h_id);
+      if (half_of(a->h_hash) == p->t)
+        audit_map_prefetch(hashes, a->h_hash);
     }
-    const audit_event *e = &h->evs[i];
-    if (audit_map_put_h(h->m, str(e->hash),
-                        e->hashed ? e->h_hash : audit_map_hash(str(e->hash)), i,
-                        NULL) < 0)
-      h->rc = -1;
+    uint64_t hid = e->hashed ? e->h_id : audit_map_hash(str(e->id));
+    if (half_of(hid) == p->t) {
+      e->copy_of = AUDIT_NONE;
+      e->pos = 0;
+      e->linked = 0;
+      size_t first;
+      int r = audit_map_put_h(ids, str(e->id), hid, i, &first);
+      if (r < 0) {
+        p->rc = -1;
+        return NULL;
+      }
+      if (r == 0) {
+        const audit_event *f = &evs[first];
+        e->copy_of = first;
+        p->differs[i] = strcmp(str(f->hash), str(e->hash)) ||
+                        strcmp(str(f->content_hash), str(e->content_hash)) ||
+                        strcmp(str(f->subject), str(e->subject));
+      }
+    }
+    uint64_t hh = e->hashed ? e->h_hash : audit_map_hash(str(e->hash));
+    if (half_of(hh) == p->t &&
+        audit_map_put_h(hashes, str(e->hash), hh, i, NULL) < 0) {
+      p->rc = -1;
+      return NULL;
+    }
   }
   return NULL;
+}
+
+/* by_hash from the first copies only (idx[0..nu)), when a later copy
+ * differs from its first. */
+static int index_first_copies(const audit_event *evs, const size_t *idx,
+                              size_t nu, split_map *by_hash) {
+  split_free(by_hash);
+  if (split_reserve(by_hash, nu))
+    return -1;
+  for (size_t k = 0; k < nu; k++) {
+    const audit_event *e = &evs[idx[k]];
+    uint64_t h = e->hashed ? e->h_hash : audit_map_hash(str(e->hash));
+    if (audit_map_put_h(&by_hash->half[half_of(h)], str(e->hash), h, idx[k],
+                        NULL) < 0)
+      return -1;
+  }
+  return 0;
 }
 
 int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
                       audit_chain_stats *st) {
   audit_chain_stats s = {0};
-  audit_map by_id, by_hash;
-  audit_map_init(&by_id);
-  audit_map_init(&by_hash);
+  split_map by_id, by_hash;
+  split_init(&by_id);
+  split_init(&by_hash);
   size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+  unsigned char *differs = calloc(n ? n : 1, 1);
   size_t *bounds = NULL, ngroups = 0;
-  int rc = -1, indexing = 0, indexed = 0;
-  pthread_t tid;
-  if (!idx || audit_map_reserve(&by_id, n) || audit_map_reserve(&by_hash, n))
+  int rc = -1;
+  if (!idx || !differs || split_reserve(&by_id, n) ||
+      split_reserve(&by_hash, n))
     goto done;
-  /* The hashes are indexed on a second thread while this one looks for
-   * copies. The index wants first copies only; every event read goes in
-   * there, which comes to the same as long as each later copy is identical
-   * to its first (same hash, read after it). When one differs, the index
-   * is made again from the first copies. */
-  struct hash_index hi = {evs, NULL, n, &by_hash, 0};
-  indexing = indexed = sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
-                       pthread_create(&tid, NULL, index_hashes, &hi) == 0;
-  size_t differing = 0;
+  struct first_pass half[2];
+  for (int t = 0; t < 2; t++)
+    half[t] = (struct first_pass){evs, n, t, &by_id, &by_hash, differs, 0};
+  pthread_t tid;
+  int started = sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
+                pthread_create(&tid, NULL, first_pass, &half[1]) == 0;
+  first_pass(&half[0]);
+  if (started)
+    pthread_join(tid, NULL);
+  else
+    first_pass(&half[1]);
+  if (half[0].rc || half[1].rc)
+    goto done;
+  /* The findings in reading order. */
+  size_t differing = 0, nu = 0;
   s.events = n;
-  size_t nu = 0;
   for (size_t i = 0; i < n; i++) {
     audit_event *e = &evs[i];
-    if (i + AHEAD < n && evs[i + AHEAD].hashed)
-      audit_map_prefetch(&by_id, evs[i + AHEAD].h_id);
-    e->copy_of = AUDIT_NONE;
-    e->pos = 0;
-    e->linked = 0;
-    size_t first;
-    int r = audit_map_put_h(&by_id, str(e->id),
-                            e->hashed ? e->h_id : audit_map_hash(str(e->id)), i,
-                            &first);
-    if (r < 0)
-      goto done;
-    if (r == 0) {
-      audit_event *f = &evs[first];
-      e->copy_of = first;
-      if (!strcmp(str(f->hash), str(e->hash)) &&
-          !strcmp(str(f->content_hash), str(e->content_hash)) &&
-          !strcmp(str(f->subject), str(e->subject))) {
+    if (e->copy_of != AUDIT_NONE) {
+      const audit_event *f = &evs[e->copy_of];
+      if (!differs[i]) {
         s.copies++;
-      } else {
-        differing++;
-        if (audit_findings_add(out, AUDIT_ALTERED, NULL, evs, i, NULL, 0, 0,
-                               "a second copy of event %s differs from the "
-                               "one at offset %lld of %s/%d",
-                               str(e->id), (long long)f->offset, str(f->topic),
-                               (int)f->partition))
-          goto done;
+        continue;
       }
+      differing++;
+      if (audit_findings_add(out, AUDIT_ALTERED, NULL, evs, i, NULL, 0, 0,
+                             "a second copy of event %s differs from the "
+                             "one at offset %lld of %s/%d",
+                             str(e->id), (long long)f->offset, str(f->topic),
+                             (int)f->partition))
+        goto done;
       continue;
     }
     idx[nu++] = i;
@@ -602,31 +668,21 @@ int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
       goto done;
   }
   s.unique = nu;
-  if (indexing) {
-    pthread_join(tid, NULL);
-    indexing = 0;
-    if (hi.rc)
-      goto done;
-  }
-  if (!indexed || differing) {
-    audit_map_free(&by_hash);
-    audit_map_init(&by_hash);
-    hi = (struct hash_index){evs, idx, nu, &by_hash, 0};
-    if (audit_map_reserve(&by_hash, nu) || (index_hashes(&hi), hi.rc))
-      goto done;
-  }
+  /* Every event read went into by_hash: the same as the first copies
+   * only, unless a later copy differs (its hash may be new). */
+  if (differing && index_first_copies(evs, idx, nu, &by_hash))
+    goto done;
   if (group_by_subject(evs, idx, nu, &bounds, &ngroups))
     goto done;
   if (walk_all(evs, nu, idx, bounds, ngroups, &by_hash, out, &s.subjects))
     goto done;
   rc = 0;
 done:
-  if (indexing)
-    pthread_join(tid, NULL);
   free(idx);
+  free(differs);
   free(bounds);
-  audit_map_free(&by_id);
-  audit_map_free(&by_hash);
+  split_free(&by_id);
+  split_free(&by_hash);
   if (st)
     *st = s;
   return rc;

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static uint64_t mix(uint64_t h) {
   h ^= h >> 32;
@@ -30,8 +31,32 @@ static uint64_t hash_of(const char *s) {
 
 void audit_map_init(audit_map *m) { memset(m, 0, sizeof *m); }
 
+/* Slot arrays of 2 MiB and more are mapped with huge pages asked for:
+ * a probe lands anywhere in them, and with small pages nearly every probe
+ * of a large map also misses the TLB. */
+#define HUGE_SLOTS ((size_t)2 << 20)
+
+static audit_map_slot *slots_new(size_t cap) {
+  size_t bytes = cap * sizeof(audit_map_slot);
+  if (bytes < HUGE_SLOTS)
+    return calloc(cap, sizeof(audit_map_slot));
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return NULL;
+  (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice: fine if refused */
+  return p;
+}
+
+static void slots_free(audit_map_slot *s, size_t cap) {
+  if (s && cap * sizeof *s >= HUGE_SLOTS)
+    munmap(s, cap * sizeof *s);
+  else
+    free(s);
+}
+
 void audit_map_free(audit_map *m) {
-  free(m->slots);
+  slots_free(m->slots, m->cap);
   memset(m, 0, sizeof *m);
 }
 
@@ -44,7 +69,7 @@ static size_t slot_of(const audit_map *m, const char *key, uint64_t h) {
 }
 
 static int resize(audit_map *m, size_t cap) {
-  audit_map_slot *s = calloc(cap, sizeof *s);
+  audit_map_slot *s = slots_new(cap);
   if (!s)
     return -1;
   for (size_t i = 0; i < m->cap; i++)
@@ -54,7 +79,7 @@ static int resize(audit_map *m, size_t cap) {
         j = (j + 1) & (cap - 1);
       s[j] = m->slots[i];
     }
-  free(m->slots);
+  slots_free(m->slots, m->cap);
   m->slots = s;
   m->cap = cap;
   return 0;
