@@ -31,10 +31,15 @@ struct audit_data {
   char bytes[];
 };
 
+static const uint8_t name_len[F_COUNT] = {
+#define X(name) sizeof #name - 1,
+    AUDIT_DATA_FIELDS
+#undef X
+};
+
 static int field_of(const char *key, size_t n) {
   for (int i = 0; i < F_COUNT; i++)
-    if (names[i][0] == key[0] && strlen(names[i]) == n &&
-        !memcmp(names[i], key, n))
+    if (name_len[i] == n && names[i][0] == key[0] && !memcmp(names[i], key, n))
       return i;
   return -1;
 }
