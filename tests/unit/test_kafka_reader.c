@@ -1,0 +1,145 @@
+/* Unit tests for tools/simpkictl/kafka_reader.c, the reader of events
+ * dump and audit replay, against librdkafka's mock cluster in this
+ * process: every partition read to its end as of the start, and a broker
+ * that goes away mid-read ends the read after --timeout-ms without
+ * progress instead of hanging. */
+#include "../../tools/simpkictl/kafka_reader.c"
+
+#include <check.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOPIC "reader.test"
+#define PARTS 2
+#define MESSAGES 200
+
+static rd_kafka_t *owner; /* holds the mock cluster */
+static rd_kafka_mock_cluster_t *mc;
+static const char *bootstrap;
+
+static void setup(void) {
+  char err[256];
+  rd_kafka_conf_t *c = rd_kafka_conf_new();
+  ck_assert_int_eq(rd_kafka_conf_set(c, "log_level", "0", err, sizeof err),
+                   RD_KAFKA_CONF_OK);
+  owner = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
+  ck_assert_msg(owner != NULL, "%s", err);
+  mc = rd_kafka_mock_cluster_new(owner, 1);
+  ck_assert_ptr_nonnull(mc);
+  bootstrap = rd_kafka_mock_cluster_bootstraps(mc);
+  ck_assert_int_eq(rd_kafka_mock_topic_create(mc, TOPIC, PARTS, 1), 0);
+  /* One message per message set: a fetch brings one per partition. */
+  rd_kafka_conf_t *pc = rd_kafka_conf_new();
+  ck_assert_int_eq(
+      rd_kafka_conf_set(pc, "bootstrap.servers", bootstrap, err, sizeof err),
+      RD_KAFKA_CONF_OK);
+  ck_assert_int_eq(
+      rd_kafka_conf_set(pc, "batch.num.messages", "1", err, sizeof err),
+      RD_KAFKA_CONF_OK);
+  rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
+  ck_assert_msg(p != NULL, "%s", err);
+  for (int i = 0; i < MESSAGES; i++) {
+    char v[32];
+    int n = snprintf(v, sizeof v, "message %d", i);
+    ck_assert_int_eq(rd_kafka_producev(p, RD_KAFKA_V_TOPIC(TOPIC),
+                                       RD_KAFKA_V_PARTITION(i % PARTS),
+                                       RD_KAFKA_V_VALUE(v, (size_t)n),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_END),
+                     RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+  ck_assert_int_eq(rd_kafka_flush(p, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_destroy(p);
+}
+
+static void teardown(void) {
+  rd_kafka_mock_cluster_destroy(mc);
+  rd_kafka_destroy(owner);
+}
+
+struct seen {
+  int parts, messages;
+  int64_t high[PARTS];
+  int take_down_after; /* messages, then the broker goes down; 0 never */
+};
+
+static void on_part(void *opaque, const char *topic, int32_t partition,
+                    int64_t low, int64_t high) {
+  struct seen *s = opaque;
+  ck_assert_str_eq(topic, TOPIC);
+  ck_assert_int_lt(partition, PARTS);
+  ck_assert_int_eq(low, 0);
+  s->high[partition] = high;
+  s->parts++;
+}
+
+static int on_msg(void *opaque, const char *topic, int32_t partition,
+                  int64_t offset, const void *payload, size_t len) {
+  struct seen *s = opaque;
+  ck_assert_str_eq(topic, TOPIC);
+  ck_assert_int_lt(offset, s->high[partition]);
+  ck_assert(len > 0 && !memcmp(payload, "message ", 8));
+  if (++s->messages == s->take_down_after)
+    rd_kafka_mock_broker_set_down(mc, 1);
+  return 0;
+}
+
+START_TEST(reads_every_partition_to_its_end) {
+  char err[512];
+  unsetenv("SIMPKI_KAFKA_CONFIG");
+  rd_kafka_t *rk = sp_reader_new(bootstrap, "test", NULL, err, sizeof err);
+  ck_assert_msg(rk != NULL, "%s", err);
+  const char *topics[] = {TOPIC};
+  struct seen s = {0};
+  ck_assert_int_eq(sp_reader_read_to_end(rk, topics, 1, 10000, on_part, on_msg,
+                                         &s, err, sizeof err),
+                   0);
+  ck_assert_int_eq(s.parts, PARTS);
+  ck_assert_int_eq(s.high[0] + s.high[1], MESSAGES);
+  ck_assert_int_eq(s.messages, MESSAGES);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+}
+END_TEST
+
+START_TEST(no_progress_times_out) {
+  char err[512];
+  /* One message queued per partition at a time: little is read ahead
+   * when the broker goes. */
+  setenv("SIMPKI_KAFKA_CONFIG", "queued.min.messages=1,log_level=0", 1);
+  rd_kafka_t *rk = sp_reader_new(bootstrap, "test", NULL, err, sizeof err);
+  ck_assert_msg(rk != NULL, "%s", err);
+  const char *topics[] = {TOPIC};
+  struct seen s = {.take_down_after = 5};
+  long t0 = sp_reader_now_ms();
+  int rc = sp_reader_read_to_end(rk, topics, 1, 1500, on_part, on_msg, &s, err,
+                                 sizeof err);
+  long took = sp_reader_now_ms() - t0;
+  ck_assert_int_eq(rc, -1);
+  ck_assert_msg(strstr(err, "timed out after 1500 ms without progress") != NULL,
+                "%s", err);
+  ck_assert_msg(strstr(err, "0 of 2 partition(s)") != NULL, "%s", err);
+  ck_assert_int_lt(s.messages, MESSAGES);
+  ck_assert_int_ge(took, 1500);
+  ck_assert_int_lt(took, 30000);
+  rd_kafka_mock_broker_set_up(mc, 1);
+  rd_kafka_destroy(rk);
+  unsetenv("SIMPKI_KAFKA_CONFIG");
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("kafka_reader");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 60);
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, reads_every_partition_to_its_end);
+  tcase_add_test(tc, no_progress_times_out);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
