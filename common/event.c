@@ -3,6 +3,8 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +48,10 @@ void sp_sha256_hex(const void *buf, size_t len,
   out[SP_EVENT_HASH_HEX] = '\0';
 }
 
-static int copy_attr(char *dst, size_t cap, const char *name, const char *v,
-                     int allow_empty, char *errstr, size_t errlen) {
+/* v is there, not empty unless allowed, and fits cap bytes with its NUL.
+ * Its length, or -1 with errstr. */
+static long attr_fits(size_t cap, const char *name, const char *v,
+                      int allow_empty, char *errstr, size_t errlen) {
   if (!v || (!allow_empty && !*v)) {
     snprintf(errstr, errlen, "event attribute \"%s\" is missing or empty",
              name);
@@ -59,7 +63,15 @@ static int copy_attr(char *dst, size_t cap, const char *name, const char *v,
              name, n, cap - 1);
     return -1;
   }
-  memcpy(dst, v, n + 1);
+  return (long)n;
+}
+
+static int copy_attr(char *dst, size_t cap, const char *name, const char *v,
+                     int allow_empty, char *errstr, size_t errlen) {
+  long n = attr_fits(cap, name, v, allow_empty, errstr, errlen);
+  if (n < 0)
+    return -1;
+  memcpy(dst, v, (size_t)n + 1);
   return 0;
 }
 
@@ -253,24 +265,37 @@ static const char *check_str(const char *const v[SP_EVENT_NATTRS], int i,
     snprintf(errstr, errlen, "event attribute \"%s\" must be a string", name);
     return NULL;
   }
-  if (!allow_empty && !*v[i]) {
-    snprintf(errstr, errlen, "event attribute \"%s\" is missing or empty",
-             name);
-    return NULL;
-  }
-  size_t n = strlen(v[i]);
-  if (n >= cap) {
-    snprintf(errstr, errlen, "event attribute \"%s\" is too long (%zu > %zu)",
-             name, n, cap - 1);
-    return NULL;
-  }
-  return v[i];
+  return attr_fits(cap, name, v[i], allow_empty, errstr, errlen) < 0 ? NULL
+                                                                       : v[i];
 }
+
+/* The string attributes after specversion, in the order they are checked:
+ * their room, and where sp_event_parse_attrs keeps them (NOWHERE: only
+ * checked). */
+#define NOWHERE SIZE_MAX
+#define KEPT(a, field, empty)                                                  \
+  {a, sizeof(((sp_event *)0)->field), offsetof(sp_event, field), empty}
+static const struct {
+  int attr;
+  size_t cap, at;
+  int allow_empty;
+} string_attrs[] = {
+    KEPT(SP_EVENT_A_ID, id, 0),
+    KEPT(SP_EVENT_A_SOURCE, source, 0),
+    KEPT(SP_EVENT_A_TYPE, type, 0),
+    KEPT(SP_EVENT_A_TIME, time, 0),
+    KEPT(SP_EVENT_A_SUBJECT, subject, 0),
+    {SP_EVENT_A_DATACONTENTTYPE, 32, NOWHERE, 0},
+    KEPT(SP_EVENT_A_PARTITIONKEY, partitionkey, 0),
+    KEPT(SP_EVENT_A_CORRELATIONID, correlationid, 1),
+    KEPT(SP_EVENT_A_PREVHASH, prevhash, 0),
+    KEPT(SP_EVENT_A_HASH, hash, 0),
+};
+#undef KEPT
 
 int sp_event_check_attrs(const char *const v[SP_EVENT_NATTRS],
                          const long long *schemaversion, char *errstr,
                          size_t errlen) {
-  const sp_event *ev = NULL; /* for the capacities */
   const char *spec = check_str(v, SP_EVENT_A_SPECVERSION, 8, 0, errstr, errlen);
   if (!spec)
     return -1;
@@ -279,25 +304,9 @@ int sp_event_check_attrs(const char *const v[SP_EVENT_NATTRS],
              spec);
     return -1;
   }
-  static const struct {
-    int attr;
-    size_t cap;
-    int allow_empty;
-  } attrs[] = {
-      {SP_EVENT_A_ID, sizeof ev->id, 0},
-      {SP_EVENT_A_SOURCE, sizeof ev->source, 0},
-      {SP_EVENT_A_TYPE, sizeof ev->type, 0},
-      {SP_EVENT_A_TIME, sizeof ev->time, 0},
-      {SP_EVENT_A_SUBJECT, sizeof ev->subject, 0},
-      {SP_EVENT_A_DATACONTENTTYPE, 32, 0},
-      {SP_EVENT_A_PARTITIONKEY, sizeof ev->partitionkey, 0},
-      {SP_EVENT_A_CORRELATIONID, sizeof ev->correlationid, 1},
-      {SP_EVENT_A_PREVHASH, sizeof ev->prevhash, 0},
-      {SP_EVENT_A_HASH, sizeof ev->hash, 0},
-  };
-  for (size_t i = 0; i < sizeof attrs / sizeof *attrs; i++)
-    if (!check_str(v, attrs[i].attr, attrs[i].cap, attrs[i].allow_empty,
-                   errstr, errlen))
+  for (size_t i = 0; i < sizeof string_attrs / sizeof *string_attrs; i++)
+    if (!check_str(v, string_attrs[i].attr, string_attrs[i].cap,
+                   string_attrs[i].allow_empty, errstr, errlen))
       return -1;
   if (!uuid_ok(v[SP_EVENT_A_ID])) {
     snprintf(errstr, errlen, "event id \"%s\" is not a lower-case UUID",
@@ -339,20 +348,11 @@ int sp_event_parse_attrs(const char *const v[SP_EVENT_NATTRS],
   if (sp_event_check_attrs(v, schemaversion, errstr, errlen))
     return -1;
   /* Checked: each fits its field. */
-  struct {
-    int attr;
-    char *dst;
-  } to[] = {{SP_EVENT_A_ID, ev->id},
-            {SP_EVENT_A_SOURCE, ev->source},
-            {SP_EVENT_A_TYPE, ev->type},
-            {SP_EVENT_A_TIME, ev->time},
-            {SP_EVENT_A_SUBJECT, ev->subject},
-            {SP_EVENT_A_PARTITIONKEY, ev->partitionkey},
-            {SP_EVENT_A_CORRELATIONID, ev->correlationid},
-            {SP_EVENT_A_PREVHASH, ev->prevhash},
-            {SP_EVENT_A_HASH, ev->hash}};
-  for (size_t i = 0; i < sizeof to / sizeof *to; i++)
-    memcpy(to[i].dst, v[to[i].attr], strlen(v[to[i].attr]) + 1);
+  for (size_t i = 0; i < sizeof string_attrs / sizeof *string_attrs; i++)
+    if (string_attrs[i].at != NOWHERE) {
+      const char *a = v[string_attrs[i].attr];
+      memcpy((char *)ev + string_attrs[i].at, a, strlen(a) + 1);
+    }
   ev->schemaversion = (long)*schemaversion;
   return 0;
 }

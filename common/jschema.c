@@ -1060,13 +1060,20 @@ static size_t name_hash(const char *k) {
   return h;
 }
 
+/* key's slot in the index: the one that holds it, or the empty one where
+ * it would go. */
+static doc_slot *slot_of(const sp_jschema_set *s, const char *key) {
+  size_t i = name_hash(key) & (s->nslots - 1);
+  while (s->by_name[i].key && strcmp(s->by_name[i].key, key))
+    i = (i + 1) & (s->nslots - 1);
+  return &s->by_name[i];
+}
+
 /* Adds key -> doc unless key is there (an earlier doc keeps it). */
 static void index_put(sp_jschema_set *s, const char *key, size_t doc) {
-  size_t i = name_hash(key) & (s->nslots - 1);
-  for (; s->by_name[i].key; i = (i + 1) & (s->nslots - 1))
-    if (!strcmp(s->by_name[i].key, key))
-      return;
-  s->by_name[i] = (doc_slot){key, doc};
+  doc_slot *slot = slot_of(s, key);
+  if (!slot->key)
+    *slot = (doc_slot){key, doc};
 }
 
 /* -1 when out of memory. Until it is built (while loading), find_doc
@@ -1090,11 +1097,8 @@ static int index_build(sp_jschema_set *s) {
 
 static js_doc *find_doc(const sp_jschema_set *s, const char *name) {
   if (s->nslots) {
-    size_t i = name_hash(name) & (s->nslots - 1);
-    for (; s->by_name[i].key; i = (i + 1) & (s->nslots - 1))
-      if (!strcmp(s->by_name[i].key, name))
-        return s->docs[s->by_name[i].doc];
-    return NULL;
+    const doc_slot *slot = slot_of(s, name);
+    return slot->key ? s->docs[slot->doc] : NULL;
   }
   for (size_t i = 0; i < s->n; i++) {
     js_doc *d = s->docs[i];

@@ -86,6 +86,11 @@ int audit_before(const audit_event *a, const audit_event *b) {
 
 static const char *str(const char *s) { return s ? s : ""; }
 
+uint64_t audit_event_key_hash(const audit_event *e, uint64_t h,
+                              const char *key) {
+  return e->hashed ? h : audit_map_hash(str(key));
+}
+
 /* How many events ahead a loop over events asks for what it will read
  * (map slots, strings): they lie outside the caches. */
 #define AHEAD 16
@@ -249,7 +254,7 @@ static int check_subject(struct walk *w, const split_map *by_hash) {
       audit_map_prefetch(&by_hash->half[half_of(h)], h);
     }
     size_t gi;
-    uint64_t hp = e->hashed ? e->h_prev : audit_map_hash(str(e->prevhash));
+    uint64_t hp = audit_event_key_hash(e, e->h_prev, e->prevhash);
     if (!strcmp(str(e->prevhash), SP_EVENT_GENESIS))
       w->link[i] = L_GENESIS;
     else if (!audit_map_get_h(&by_hash->half[half_of(hp)], str(e->prevhash), hp,
@@ -389,9 +394,9 @@ static int group_by_subject(const audit_event *evs, size_t *idx, size_t n,
     const audit_event *e = &evs[idx[k]];
     if (k + AHEAD < n) /* the subject the map will compare */
       __builtin_prefetch(evs[idx[k + AHEAD]].subject);
-    int r = audit_map_put_h(
-        &subj, str(e->subject),
-        e->hashed ? e->h_subject : audit_map_hash(str(e->subject)), ng, &g);
+    int r = audit_map_put_h(&subj, str(e->subject),
+                            audit_event_key_hash(e, e->h_subject, e->subject),
+                            ng, &g);
     if (r < 0)
       goto done;
     if (r == 1)
@@ -566,7 +571,7 @@ static void *first_pass(void *arg) {
       if (half_of(a->h_hash) == p->t)
         audit_map_prefetch(hashes, a->h_hash);
     }
-    uint64_t hid = e->hashed ? e->h_id : audit_map_hash(str(e->id));
+    uint64_t hid = audit_event_key_hash(e, e->h_id, e->id);
     if (half_of(hid) == p->t) {
       e->copy_of = AUDIT_NONE;
       e->pos = 0;
@@ -585,7 +590,7 @@ static void *first_pass(void *arg) {
                         strcmp(str(f->subject), str(e->subject));
       }
     }
-    uint64_t hh = e->hashed ? e->h_hash : audit_map_hash(str(e->hash));
+    uint64_t hh = audit_event_key_hash(e, e->h_hash, e->hash);
     if (half_of(hh) == p->t &&
         audit_map_put_h(hashes, str(e->hash), hh, i, NULL) < 0) {
       p->rc = -1;
@@ -604,7 +609,7 @@ static int index_first_copies(const audit_event *evs, const size_t *idx,
     return -1;
   for (size_t k = 0; k < nu; k++) {
     const audit_event *e = &evs[idx[k]];
-    uint64_t h = e->hashed ? e->h_hash : audit_map_hash(str(e->hash));
+    uint64_t h = audit_event_key_hash(e, e->h_hash, e->hash);
     if (audit_map_put_h(&by_hash->half[half_of(h)], str(e->hash), h, idx[k],
                         NULL) < 0)
       return -1;

@@ -114,4 +114,9 @@ int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
  * unknown time on either side, count as before: nothing is proved. */
 int audit_before(const audit_event *a, const audit_event *b);
 
+/* The audit_map_hash of key, one of e's strings whose hash is h: h when
+ * e is hashed, else computed now (NULL hashes as ""). */
+uint64_t audit_event_key_hash(const audit_event *e, uint64_t h,
+                              const char *key);
+
 #endif

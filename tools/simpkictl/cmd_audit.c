@@ -627,8 +627,8 @@ static void *count_selection(void *arg) {
       continue;
     c->nsel++;
     int added = audit_map_put_h(
-        &subj, e->subject,
-        e->hashed ? e->h_subject : audit_map_hash(e->subject), i, NULL);
+        &subj, e->subject, audit_event_key_hash(e, e->h_subject, e->subject), i,
+        NULL);
     if (added < 0)
       goto done;
     c->nsel_subjects += (size_t)added;
@@ -892,8 +892,7 @@ static int replay_run(int argc, char **argv) {
     char mib[32], per[32];
     snprintf(mib, sizeof mib, "%.1f", (double)kept / 1048576.0);
     snprintf(per, sizeof per, "%.0f", r.n ? (double)kept / (double)r.n : 0.0);
-    sp_debug("audit replay holds",
-             "arena_mib", mib, "bytes_per_event", per);
+    sp_debug("audit replay holds", "arena_mib", mib, "bytes_per_event", per);
   }
 
   /* The checks. */
