@@ -224,6 +224,99 @@ START_TEST(every_one_byte_mutation) {
 }
 END_TEST
 
+/* With an arena, a checker keeps one copy of each subject and type: the
+ * events of one SIM share it; a new arena starts new copies (the old
+ * arena's may be gone). */
+START_TEST(shared_subject_and_type) {
+  size_t l0, l1;
+  char *s0 = sample(0, &l0), *s1 = sample(1, &l1);
+  audit_parsed a, b, c;
+  ck_assert_int_eq(audit_message_check(fast, s0, l0, &a), 0);
+  ck_assert_int_eq(audit_message_check(fast, s1, l1, &b), 0);
+  ck_assert_int_eq(a.status, 0);
+  ck_assert_int_eq(b.status, 0);
+  ck_assert_str_eq(a.subject, "sim/8984017710000000001");
+  ck_assert_ptr_eq(a.subject, b.subject);
+  ck_assert_str_eq(a.type, "sim.connected");
+  ck_assert_str_eq(b.type, "sim.sold");
+  ck_assert_ptr_ne(a.id, b.id);
+  audit_arena *other = audit_arena_new();
+  audit_checker_set_arena(fast, other);
+  ck_assert_int_eq(audit_message_check(fast, s0, l0, &c), 0);
+  ck_assert_ptr_ne(c.subject, a.subject);
+  ck_assert_str_eq(c.subject, a.subject);
+  /* Without an arena: the event's own copies, as before. */
+  audit_checker_set_arena(slow, NULL);
+  audit_parsed d;
+  ck_assert_int_eq(audit_message_check(slow, s0, l0, &d), 0);
+  ck_assert_int_eq(d.in_arena, 0);
+  ck_assert_ptr_ne(d.subject, a.subject);
+  ck_assert_str_eq(d.subject, a.subject);
+  audit_parsed_clear(&a);
+  audit_parsed_clear(&b);
+  audit_parsed_clear(&c);
+  audit_parsed_clear(&d);
+  audit_checker_set_arena(fast, arena);
+  audit_arena_free(other);
+  free(s0);
+  free(s1);
+}
+END_TEST
+
+/* The kept fields, packed: strings and integers read back as given, in
+ * any order and mix, the others left out; the same from an arena. */
+START_TEST(kept_data_packing) {
+  json_t *in =
+      json_pack("{s:s,s:I,s:s,s:s,s:I,s:s,s:i,s:[i,i],s:f,s:b,s:s}", "case_id",
+                "C-9", "sims", (json_int_t)5000, "iccid", "", "order_id",
+                "ORD-2026-000042", "quantity", (json_int_t)-7, "not_kept", "x",
+                "loaded", 0, "failures", 1, 2, "failed", 1.5, "kind", 1,
+                "state", "kh\xc3\xa1\x63h tr\xe1\xba\xa3 l\xe1\xba\xa1i");
+  audit_data *d = audit_data_from_json(in);
+  ck_assert_ptr_nonnull(d);
+  long long v = 0;
+  ck_assert_str_eq(audit_data_get_str(d, "case_id"), "C-9");
+  ck_assert_str_eq(audit_data_get_str(d, "iccid"), "");
+  ck_assert_str_eq(audit_data_get_str(d, "order_id"), "ORD-2026-000042");
+  ck_assert_str_eq(audit_data_get_str(d, "state"),
+                   "kh\xc3\xa1\x63h tr\xe1\xba\xa3 l\xe1\xba\xa1i");
+  ck_assert(audit_data_get_int(d, "sims", &v) && v == 5000);
+  ck_assert(audit_data_get_int(d, "quantity", &v) && v == -7);
+  ck_assert(audit_data_get_int(d, "loaded", &v) && v == 0);
+  /* A string is no integer, an integer no string; a real, a boolean and
+   * an unknown field are not kept. */
+  ck_assert(!audit_data_get_int(d, "case_id", &v));
+  ck_assert_ptr_null(audit_data_get_str(d, "sims"));
+  ck_assert(!audit_data_get_int(d, "failed", &v));
+  ck_assert_ptr_null(audit_data_get_str(d, "kind"));
+  ck_assert_ptr_null(audit_data_get_str(d, "not_kept"));
+  ck_assert_ptr_null(audit_data_get_str(d, "batch_id"));
+  ck_assert_int_eq(json_array_size(audit_data_failures(d)), 2);
+  json_t *back = audit_data_to_json(d), *want = json_deep_copy(in);
+  json_object_del(want, "not_kept");
+  json_object_del(want, "failed");
+  json_object_del(want, "kind");
+  ck_assert(json_equal(back, want));
+  json_decref(back);
+  json_decref(want);
+  audit_data_free(d);
+  /* No field at all; no object. */
+  json_t *empty = json_object();
+  d = audit_data_from_json(empty);
+  ck_assert_ptr_nonnull(d);
+  ck_assert_ptr_null(audit_data_get_str(d, "iccid"));
+  ck_assert_ptr_null(audit_data_failures(d));
+  audit_data_free(d);
+  json_decref(empty);
+  d = audit_data_from_json(NULL);
+  ck_assert_ptr_nonnull(d);
+  ck_assert_ptr_null(audit_data_get_str(d, "iccid"));
+  ck_assert_ptr_null(audit_data_get_str(NULL, "iccid"));
+  audit_data_free(d);
+  json_decref(in);
+}
+END_TEST
+
 /* Aligned, distinct, writable to the last byte; a request larger than a
  * block gets its own; the size grows by whole blocks. */
 START_TEST(arena_blocks) {
@@ -267,6 +360,8 @@ int main(void) {
   tcase_add_test(tc, samples_and_fixtures);
   tcase_add_test(tc, every_one_byte_mutation);
   tcase_add_test(tc, arena_blocks);
+  tcase_add_test(tc, shared_subject_and_type);
+  tcase_add_test(tc, kept_data_packing);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -75,9 +75,14 @@ void audit_findings_free(audit_findings *f) {
   memset(f, 0, sizeof *f);
 }
 
+/* Subjects, types and topics are often one shared copy. */
+static int same(const char *a, const char *b) {
+  return a == b || !strcmp(a, b);
+}
+
 int audit_before(const audit_event *a, const audit_event *b) {
   if (a->pos > 0 && b->pos > 0 && a->subject && b->subject &&
-      !strcmp(a->subject, b->subject))
+      same(a->subject, b->subject))
     return a->pos < b->pos;
   if (a->time_ms < 0 || b->time_ms < 0)
     return 1;
@@ -206,7 +211,7 @@ static int check_order(struct walk *w) {
     struct tp *t = NULL;
     for (size_t j = 0; j < ntp; j++)
       if (tps[j].partition == e->partition &&
-          !strcmp(str(tps[j].topic), str(e->topic)))
+          same(str(tps[j].topic), str(e->topic)))
         t = &tps[j];
     if (!t) {
       tps[ntp] = (struct tp){e->topic, e->partition, i};
@@ -262,7 +267,7 @@ static int check_subject(struct walk *w, const split_map *by_hash) {
       w->link[i] = L_MISSING;
     else if (gi == w->g[i])
       w->link[i] = L_SELF;
-    else if (strcmp(str(w->evs[gi].subject), str(e->subject))) {
+    else if (!same(str(w->evs[gi].subject), str(e->subject))) {
       w->link[i] = L_STRANGER;
       if (add(w, AUDIT_FORGED, (long)i,
               "links onto a predecessor of another subject: event %s (%s) "

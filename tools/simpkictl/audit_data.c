@@ -1,7 +1,9 @@
 /* audit_data.c - the kept fields of an event's data (audit_data.h).
  *
- * One allocation: a header with, per field, its kind and the offset of its
- * value in the bytes after it (a NUL-terminated string, or a long long). */
+ * One allocation, small because a replay holds one per event: a header
+ * with a bit per field present and a bit per integer, then the present
+ * fields' offsets (in field order) and their values (a NUL-terminated
+ * string, or a long long). */
 #include "audit_data.h"
 
 #include <stdint.h>
@@ -14,6 +16,7 @@ enum {
 #undef X
   F_COUNT
 };
+_Static_assert(F_COUNT <= 32, "a bit per field in a uint32_t");
 
 static const char *const names[F_COUNT] = {
 #define X(name) #name,
@@ -25,10 +28,12 @@ enum { KV_NONE, KV_STR, KV_INT };
 
 struct audit_data {
   json_t *failures;
+  uint32_t present;   /* bit i: field i is kept */
+  uint32_t is_int;    /* bit i: ... as an integer, else a string */
   uint8_t from_alloc; /* 1: the caller's allocator's, not malloc's */
-  uint8_t kind[F_COUNT];
-  uint32_t off[F_COUNT];
-  char bytes[];
+  /* uint32_t offsets of the present fields' values after them, then the
+   * values; unaligned, read with memcpy. */
+  unsigned char bytes[];
 };
 
 static const uint8_t name_len[F_COUNT] = {
@@ -54,12 +59,14 @@ typedef struct {
 } kept_values;
 
 static audit_data *pack(kept_values *f, audit_data_alloc alloc, void *ctx) {
-  size_t size = sizeof(audit_data);
+  size_t nfields = 0, values = 0;
   for (int i = 0; i < F_COUNT; i++)
     if (f->kind[i] == KV_STR)
-      size += f->len[i] + 1;
+      nfields++, values += f->len[i] + 1;
     else if (f->kind[i] == KV_INT)
-      size += sizeof(long long);
+      nfields++, values += sizeof(long long);
+  size_t head = nfields * sizeof(uint32_t);
+  size_t size = sizeof(audit_data) + head + values;
   audit_data *d = alloc ? alloc(ctx, size) : malloc(size);
   if (!d) {
     json_decref(f->failures);
@@ -67,20 +74,35 @@ static audit_data *pack(kept_values *f, audit_data_alloc alloc, void *ctx) {
   }
   d->failures = f->failures;
   d->from_alloc = alloc != NULL;
-  size_t at = 0;
+  d->present = d->is_int = 0;
+  size_t at = head, k = 0;
   for (int i = 0; i < F_COUNT; i++) {
-    d->kind[i] = f->kind[i];
-    d->off[i] = (uint32_t)at;
+    if (f->kind[i] == KV_NONE)
+      continue;
+    uint32_t off = (uint32_t)at;
+    memcpy(d->bytes + k++ * sizeof off, &off, sizeof off);
+    d->present |= 1u << i;
     if (f->kind[i] == KV_STR) {
       memcpy(d->bytes + at, f->str[i], f->len[i]);
       d->bytes[at + f->len[i]] = '\0';
       at += f->len[i] + 1;
-    } else if (f->kind[i] == KV_INT) {
+    } else {
+      d->is_int |= 1u << i;
       memcpy(d->bytes + at, &f->i[i], sizeof f->i[i]);
       at += sizeof f->i[i];
     }
   }
   return d;
+}
+
+/* Where field i's value is; NULL when it is not kept. */
+static const unsigned char *value_of(const audit_data *d, int i) {
+  if (!(d->present >> i & 1))
+    return NULL;
+  uint32_t off;
+  int k = __builtin_popcount(d->present & ((1u << i) - 1));
+  memcpy(&off, d->bytes + k * sizeof off, sizeof off);
+  return d->bytes + off;
 }
 
 audit_data *audit_data_from_json(const json_t *data) {
@@ -143,14 +165,16 @@ void audit_data_free(audit_data *d) {
 
 const char *audit_data_get_str(const audit_data *d, const char *key) {
   int i = d && key ? field_of(key, strlen(key)) : -1;
-  return i >= 0 && d->kind[i] == KV_STR ? d->bytes + d->off[i] : NULL;
+  return i >= 0 && !(d->is_int >> i & 1) ? (const char *)value_of(d, i) : NULL;
 }
 
 int audit_data_get_int(const audit_data *d, const char *key, long long *v) {
   int i = d && key ? field_of(key, strlen(key)) : -1;
-  if (i < 0 || d->kind[i] != KV_INT)
+  const unsigned char *at =
+      i >= 0 && (d->is_int >> i & 1) ? value_of(d, i) : NULL;
+  if (!at)
     return 0;
-  memcpy(v, d->bytes + d->off[i], sizeof *v);
+  memcpy(v, at, sizeof *v);
   return 1;
 }
 
@@ -161,10 +185,12 @@ const json_t *audit_data_failures(const audit_data *d) {
 json_t *audit_data_to_json(const audit_data *d) {
   json_t *o = json_object();
   for (int i = 0; o && d && i < F_COUNT; i++) {
+    const unsigned char *at = value_of(d, i);
     long long v;
-    json_t *x = d->kind[i] == KV_STR ? json_string(d->bytes + d->off[i])
-                : audit_data_get_int(d, names[i], &v) ? json_integer(v)
-                                                      : NULL;
+    json_t *x = !at ? NULL
+                : d->is_int >> i & 1
+                    ? (memcpy(&v, at, sizeof v), json_integer(v))
+                    : json_string((const char *)at);
     if (x && json_object_set_new(o, names[i], x)) {
       json_decref(o);
       return NULL;

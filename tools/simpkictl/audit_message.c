@@ -44,6 +44,9 @@ struct audit_checker {
   EVP_MD_CTX *md;
   int force_slow;
   audit_arena *arena; /* what is kept of each event; NULL: malloc */
+  /* With an arena: one copy of each subject and type (a SIM's events all
+   * name it), keys in the arena. */
+  audit_map interned;
 };
 
 static int instance_init(struct instance *in) {
@@ -112,6 +115,22 @@ static void to_hex(const unsigned char md[32],
 /* The attribute values keep_attrs keeps, in its order. */
 enum { K_ID, K_SUBJECT, K_TYPE, K_TIME, K_CORRELATIONID, K_PREVHASH, K_HASH };
 
+/* The arena's copy of s (hash h), made at its first sight. NULL when out
+ * of memory. */
+static const char *intern(audit_checker *c, const char *s, uint64_t h) {
+  size_t at;
+  if (audit_map_get_h(&c->interned, s, h, &at))
+    return (const char *)(uintptr_t)at;
+  size_t n = strlen(s) + 1;
+  char *copy = audit_arena_alloc(c->arena, n);
+  if (!copy)
+    return NULL;
+  memcpy(copy, s, n);
+  if (audit_map_put_h(&c->interned, copy, h, (size_t)(uintptr_t)copy, NULL) < 0)
+    return NULL;
+  return copy;
+}
+
 static int keep_attrs(audit_checker *c, audit_parsed *p, const char *const a[7],
                       const char *content) {
   /* An intact event's content hash is its hash: not stored twice. */
@@ -119,18 +138,27 @@ static int keep_attrs(audit_checker *c, audit_parsed *p, const char *const a[7],
   const char *src[8] = {
       a[K_ID],       a[K_SUBJECT], a[K_TYPE], a[K_TIME], a[K_CORRELATIONID],
       a[K_PREVHASH], a[K_HASH],    content};
-  size_t l[8], total = 0;
-  for (int i = 0; i < 8 - intact; i++)
-    total += (l[i] = strlen(src[i])) + 1;
-  p->strs = c->arena ? audit_arena_alloc(c->arena, total) : malloc(total);
-  if (!p->strs)
-    return -1;
-  p->in_arena = c->arena != NULL;
   const char **dst[8] = {&p->id,   &p->subject,       &p->type,
                          &p->time, &p->correlationid, &p->prevhash,
                          &p->hash, &p->content_hash};
+  p->h_subject = audit_map_hash(a[K_SUBJECT]);
+  /* Subject and type, from the arena's single copies. */
+  int shared = c->arena != NULL;
+  if (shared && (!(p->subject = intern(c, a[K_SUBJECT], p->h_subject)) ||
+                 !(p->type = intern(c, a[K_TYPE], audit_map_hash(a[K_TYPE])))))
+    return -1;
+  size_t l[8], total = 0;
+  for (int i = 0; i < 8 - intact; i++)
+    if (!shared || (i != K_SUBJECT && i != K_TYPE))
+      total += (l[i] = strlen(src[i])) + 1;
+  p->strs = shared ? audit_arena_alloc(c->arena, total) : malloc(total);
+  if (!p->strs)
+    return -1;
+  p->in_arena = shared;
   char *q = p->strs;
   for (int i = 0; i < 8 - intact; i++) {
+    if (shared && (i == K_SUBJECT || i == K_TYPE))
+      continue;
     memcpy(q, src[i], l[i] + 1);
     *dst[i] = q;
     q += l[i] + 1;
@@ -139,7 +167,6 @@ static int keep_attrs(audit_checker *c, audit_parsed *p, const char *const a[7],
     p->content_hash = p->hash;
   /* For the chain check's maps, while the strings are in this cache. */
   p->h_id = audit_map_hash(p->id);
-  p->h_subject = audit_map_hash(p->subject);
   p->h_hash = audit_map_hash(p->hash);
   p->h_prev = audit_map_hash(p->prevhash);
   if (sp_flow_parse_time(p->time, &p->time_ms))
@@ -294,6 +321,7 @@ audit_checker *audit_checker_new(const sp_jschema_set *schemas) {
     return NULL;
   c->schemas = schemas;
   sp_jdoc_init(&c->doc);
+  audit_map_init(&c->interned);
   c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
   c->md = EVP_MD_CTX_new();
   if (!c->md || instance_init(&c->inst)) {
@@ -308,6 +336,7 @@ void audit_checker_free(audit_checker *c) {
     return;
   instance_free(&c->inst);
   sp_jdoc_free(&c->doc);
+  audit_map_free(&c->interned);
   EVP_MD_CTX_free(c->md);
   EVP_MD_free(c->sha256);
   free(c);
@@ -316,6 +345,10 @@ void audit_checker_free(audit_checker *c) {
 void audit_checker_fast(audit_checker *c, int on) { c->force_slow = !on; }
 
 void audit_checker_set_arena(audit_checker *c, audit_arena *arena) {
+  if (arena != c->arena) { /* the copies were the old arena's */
+    audit_map_free(&c->interned);
+    audit_map_init(&c->interned);
+  }
   c->arena = arena;
 }
 

@@ -17,9 +17,10 @@
 
 typedef struct audit_checker audit_checker;
 
-/* What a message is, once checked. The strings are one allocation (strs,
- * from the checker's arena when it has one: in_arena), handed over to the
- * replay's audit_event with data. */
+/* What a message is, once checked. The strings are one allocation (strs)
+ * from malloc, handed over to the replay's audit_event with data; or, when
+ * the checker has an arena (in_arena), they are the arena's, subject and
+ * type as one copy shared by all the checker's events that name them. */
 typedef struct audit_parsed {
   int status;    /* 0 an event, 1 empty, 2 not an event (why says why) */
   int schema_rc; /* 0 valid, 1 invalid (why), -1 no schema for its type */
