@@ -1585,13 +1585,16 @@ static int check_string(vctx *v, const js_node *n, const sp_jv *j) {
     return 0;
   const char *s = sp_jv_str(v->d, j);
   size_t bytes = j->slen;
-  /* Characters, counted only for a length bound. */
-  size_t len = n->min_len >= 0 || n->max_len >= 0 ? utf8_length(s, bytes) : 0;
+  /* Characters, counted only when the bytes do not settle a length bound:
+   * a character takes 1 to 4 bytes. */
+  int count = (n->max_len >= 0 && bytes > (size_t)n->max_len) ||
+              (n->min_len >= 0 && bytes / 4 < (size_t)n->min_len);
+  size_t len = count ? utf8_length(s, bytes) : bytes;
   char val[80];
-  if (n->min_len >= 0 && len < (size_t)n->min_len)
+  if (count && n->min_len >= 0 && len < (size_t)n->min_len)
     return jv_show(v, j, val), vfail(v, "%s is shorter than minLength %lld",
                                      val, (long long)n->min_len);
-  if (n->max_len >= 0 && len > (size_t)n->max_len)
+  if (count && n->max_len >= 0 && len > (size_t)n->max_len)
     return jv_show(v, j, val), vfail(v, "%s is longer than maxLength %lld",
                                      val, (long long)n->max_len);
   if (n->has_re && !pattern_match(n, s, bytes))

@@ -193,6 +193,17 @@ START_TEST(lengths) {
   invalid(s, "t", "{\"s\": \"abcd\"}", "/s: \"abcd\" is longer than maxLength 3");
   invalid(s, "t", "{\"s\": \"\xc4\x83\xc3\xa9\xe1\xbb\x87\xc3\xa9\"}",
           "/s: \"\xc4\x83\xc3\xa9\xe1\xbb\x87\xc3\xa9\" is longer than maxLength 3");
+  /* Enough bytes, too few characters; and the widest characters. */
+  invalid(s, "t", "{\"s\": \"\xe1\xbb\x87\"}",
+          "/s: \"\xe1\xbb\x87\" is shorter than minLength 2");
+  invalid(s, "t", "{\"s\": \"\xf0\x9d\x84\x9e\"}",
+          "/s: \"\xf0\x9d\x84\x9e\" is shorter than minLength 2");
+  valid(s, "t", "{\"s\": \"\xf0\x9d\x84\x9e\xf0\x9d\x84\x9e\"}");
+  valid(s, "t", "{\"s\": \"\xf0\x9d\x84\x9e" "a\xf0\x9d\x84\x9e\"}");
+  invalid(s, "t",
+          "{\"s\": \"\xf0\x9d\x84\x9e" "ab\xf0\x9d\x84\x9e\"}",
+          "/s: \"\xf0\x9d\x84\x9e" "ab\xf0\x9d\x84\x9e\" is longer than "
+          "maxLength 3");
   sp_jschema_free(s);
 }
 END_TEST
