@@ -112,8 +112,8 @@ static char *sample(int k, size_t *len) {
   default:
     return sealed("sim.delivered", "sim/8984017710000000001",
                   json_pack("{s:s,s:s,s:i,s:i,s:[i]}", "iccid", ic, "shop",
-                            "hni-001", "amount_paid", -5, "debt", 0,
-                            "failures", 1),
+                            "hni-001", "amount_paid", -5, "debt", 0, "failures",
+                            1),
                   len);
   }
 }
@@ -317,6 +317,48 @@ START_TEST(kept_data_packing) {
 }
 END_TEST
 
+/* A key is found among fixed names by its length, then its bytes: every
+ * name at its index, anything else (a prefix, a longer key, one byte off,
+ * too long) nowhere. */
+START_TEST(names_by_length) {
+  for (int i = 0; i < SP_EVENT_NATTRS; i++) {
+    const char *a = sp_event_attr_names[i];
+    ck_assert_int_eq(
+        audit_names_find(attr_by_len, sp_event_attr_names, a, strlen(a)), i);
+    char k[64];
+    snprintf(k, sizeof k, "%sx", a);
+    ck_assert_int_eq(
+        audit_names_find(attr_by_len, sp_event_attr_names, k, strlen(k)), -1);
+    ck_assert_int_eq(
+        audit_names_find(attr_by_len, sp_event_attr_names, a, strlen(a) - 1),
+        -1);
+    snprintf(k, sizeof k, "%s", a);
+    k[strlen(k) - 1] ^= 1;
+    ck_assert_int_eq(
+        audit_names_find(attr_by_len, sp_event_attr_names, k, strlen(k)), -1);
+  }
+  /* Names of one length: "type", "time", "hash". */
+  ck_assert_int_eq(
+      audit_names_find(attr_by_len, sp_event_attr_names, "time", 4),
+      SP_EVENT_A_TIME);
+  ck_assert_int_eq(
+      audit_names_find(attr_by_len, sp_event_attr_names, "hash", 4),
+      SP_EVENT_A_HASH);
+  char longer[40];
+  memset(longer, 'a', sizeof longer);
+  ck_assert_int_eq(
+      audit_names_find(attr_by_len, sp_event_attr_names, longer, sizeof longer),
+      -1);
+  const char *const few[] = {"ab", "cd", "abc"};
+  uint32_t by_len[AUDIT_NAMES_LEN];
+  audit_names_index(by_len, few, 3);
+  ck_assert_int_eq(audit_names_find(by_len, few, "cd", 2), 1);
+  ck_assert_int_eq(audit_names_find(by_len, few, "abc", 3), 2);
+  ck_assert_int_eq(audit_names_find(by_len, few, "abd", 3), -1);
+  ck_assert_int_eq(audit_names_find(by_len, few, "", 0), -1);
+}
+END_TEST
+
 /* Aligned, distinct, writable to the last byte; a request larger than a
  * block gets its own; the size grows by whole blocks. */
 START_TEST(arena_blocks) {
@@ -362,6 +404,7 @@ int main(void) {
   tcase_add_test(tc, arena_blocks);
   tcase_add_test(tc, shared_subject_and_type);
   tcase_add_test(tc, kept_data_packing);
+  tcase_add_test(tc, names_by_length);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

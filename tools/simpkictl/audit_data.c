@@ -5,6 +5,7 @@
  * fields' offsets (in field order) and their values (a NUL-terminated
  * string, or a long long). */
 #include "audit_data.h"
+#include "audit_names.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +18,9 @@ enum {
   F_COUNT
 };
 _Static_assert(F_COUNT <= 32, "a bit per field in a uint32_t");
+#define X(name) _Static_assert(sizeof #name - 1 < 32, "a name shorter than 32");
+AUDIT_DATA_FIELDS
+#undef X
 
 static const char *const names[F_COUNT] = {
 #define X(name) #name,
@@ -36,17 +40,14 @@ struct audit_data {
   unsigned char bytes[];
 };
 
-static const uint8_t name_len[F_COUNT] = {
-#define X(name) sizeof #name - 1,
-    AUDIT_DATA_FIELDS
-#undef X
-};
+/* The fields by the length of their names, built before main. */
+static uint32_t by_len[AUDIT_NAMES_LEN];
+__attribute__((constructor)) static void index_names(void) {
+  audit_names_index(by_len, names, F_COUNT);
+}
 
 static int field_of(const char *key, size_t n) {
-  for (int i = 0; i < F_COUNT; i++)
-    if (name_len[i] == n && names[i][0] == key[0] && !memcmp(names[i], key, n))
-      return i;
-  return -1;
+  return audit_names_find(by_len, names, key, n);
 }
 
 /* The values found, before packing. */

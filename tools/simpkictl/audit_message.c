@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "audit_map.h"
+#include "audit_names.h"
 #include "event.h"
 #include "flow.h"
 #include "jdoc.h"
@@ -133,8 +134,9 @@ static const char *intern(audit_checker *c, const char *s, uint64_t h) {
 
 static int keep_attrs(audit_checker *c, audit_parsed *p, const char *const a[7],
                       const char *content) {
-  /* An intact event's content hash is its hash: not stored twice. */
-  int intact = !strcmp(content, a[K_HASH]);
+  /* An intact event's content hash is its hash: not stored twice. (Both
+   * are 64 hex digits: the attributes were checked.) */
+  int intact = !memcmp(content, a[K_HASH], SP_EVENT_HASH_HEX + 1);
   const char *src[8] = {
       a[K_ID],       a[K_SUBJECT], a[K_TYPE], a[K_TIME], a[K_CORRELATIONID],
       a[K_PREVHASH], a[K_HASH],    content};
@@ -180,15 +182,12 @@ static void digest_update(void *ctx, const void *bytes, size_t n) {
   EVP_DigestUpdate(ctx, bytes, n);
 }
 
-/* Which string attribute a key names (sp_event_attr_names), or -1. The
- * length and first byte settle it before one comparison. */
-static int attr_index(const char *k, size_t n) {
-  for (int i = 0; i < SP_EVENT_NATTRS; i++) {
-    const char *a = sp_event_attr_names[i];
-    if (a[0] == k[0] && strlen(a) == n && !memcmp(a, k, n))
-      return i;
-  }
-  return -1;
+/* The attributes (sp_event_attr_names) by the length of their names,
+ * built before main. */
+_Static_assert(SP_EVENT_NATTRS <= 32, "a bit per attribute in a uint32_t");
+static uint32_t attr_by_len[AUDIT_NAMES_LEN];
+__attribute__((constructor)) static void index_attr_names(void) {
+  audit_names_index(attr_by_len, sp_event_attr_names, SP_EVENT_NATTRS);
 }
 
 /* 0 done (p filled), 1 leave it to the slow path (p untouched), -1 out of
@@ -207,7 +206,7 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
   const char *v[SP_EVENT_NATTRS] = {0};
   for (const sp_jv *m = sp_jv_first(d, root); m; m = sp_jv_next(d, m)) {
     const char *k = sp_jv_key(d, m);
-    int i = attr_index(k, m->klen);
+    int i = audit_names_find(attr_by_len, sp_event_attr_names, k, m->klen);
     if (i >= 0) {
       if (m->type != SP_JV_STR)
         return 1;
