@@ -293,13 +293,19 @@ struct sp_redfa {
   uint32_t *jump;      /* the same, each target times ncls: the match loop
                           then has no multiplication */
   uint8_t *accept_end; /* accepts when the string ends here */
-  /* When the pattern takes strings of one length only, each place from a
-   * set of its own (a hash, a UUID: ^[0-9a-f]{64}$), a byte's check does
-   * not wait for the one before it: chain_len places, place i's bytes
-   * are those b with chain_ok[chain_set[i] * 256 + b]. */
-  int chain_len; /* -1: not such a pattern */
+  /* When the automaton is a line (each state lets its bytes through to
+   * one next state: a hash, a UUID, ^89[0-9]{17,18}$, ^/x/[a-z]*$), a
+   * byte's check does not wait for the one before it: chain_len places,
+   * place i's bytes are those b with chain_ok[chain_set[i] * 256 + b]; a
+   * string of n <= chain_len bytes is taken when accept_at[n]; a longer
+   * one only when there is a final run (chain_tail: the set of its bytes)
+   * and accept_at[chain_len]. */
+  int chain_len;   /* -1: not such a pattern */
+  int chain_tail;  /* -1: no final run */
+  int chain_fixed; /* one length only: chain_len, no final run */
   uint8_t *chain_set;
   uint8_t *chain_ok;
+  uint8_t *accept_at;
 };
 
 #define FOUND 0 /* a match has been seen: sticky */
@@ -390,6 +396,7 @@ void sp_redfa_free(sp_redfa *d) {
   free(d->accept_end);
   free(d->chain_set);
   free(d->chain_ok);
+  free(d->accept_at);
   free(d);
 }
 
@@ -417,13 +424,14 @@ static int intern(sset *states, int *nstates, int *pcs, int n, int found) {
 
 /* Sets d->chain_*: follows the automaton from its start while every
  * column that does not die leads to one same next state, met for the
- * first time, until a state that accepts at the end and lets nothing
- * through. Anything else (a loop, a fork, an accepting state on the way,
- * a search that finds a match and stops looking) leaves chain_len at -1.
- * -1 when out of memory. */
+ * first time, until a state that lets nothing through, or one that lets
+ * its bytes through to itself only (a final run). Anything else (a
+ * longer loop, a fork, a search that finds a match and stops looking)
+ * leaves chain_len at -1. -1 when out of memory. */
 static int find_chain(sp_redfa *d) {
-  int ncls = d->ncls, len = 0, nsets = 0, st = d->start;
-  uint8_t set_of[CHAIN_MAX], sets[CHAIN_SETS][256];
+  int ncls = d->ncls, len = 0, nsets = 0, st = d->start, tail = -1,
+      fixed = 1;
+  uint8_t set_of[CHAIN_MAX], sets[CHAIN_SETS][256], acc[CHAIN_MAX + 1];
   uint8_t *seen = calloc((size_t)d->nstates, 1);
   if (!seen)
     return -1;
@@ -432,6 +440,7 @@ static int find_chain(sp_redfa *d) {
     if (seen[st])
       goto no; /* a loop */
     seen[st] = 1;
+    acc[len] = d->accept_end[st] != 0;
     int next = -1;
     uint8_t live[256] = {0};
     for (int cl = 0; cl < ncls; cl++) {
@@ -444,12 +453,10 @@ static int find_chain(sp_redfa *d) {
       live[cl] = 1;
     }
     if (next < 0) { /* the end: it must accept there */
-      if (!d->accept_end[st])
+      if (!acc[len])
         goto no;
       break;
     }
-    if (d->accept_end[st] || len == CHAIN_MAX)
-      goto no; /* accepts a shorter string too, or too long to keep */
     uint8_t bytes[256];
     for (int b = 0; b < 256; b++)
       bytes[b] = live[d->cls[b]];
@@ -461,17 +468,30 @@ static int find_chain(sp_redfa *d) {
         goto no;
       memcpy(sets[nsets++], bytes, 256);
     }
+    if (next == st) { /* a final run of bytes from one set */
+      tail = k;
+      fixed = 0;
+      break;
+    }
+    if (acc[len])
+      fixed = 0; /* a shorter string is taken too */
+    if (len == CHAIN_MAX)
+      goto no; /* too long to keep */
     set_of[len++] = (uint8_t)k;
     st = next;
   }
   free(seen);
   d->chain_set = malloc((size_t)len + 1);
   d->chain_ok = malloc((size_t)nsets * 256 + 1);
-  if (!d->chain_set || !d->chain_ok)
+  d->accept_at = malloc((size_t)len + 1);
+  if (!d->chain_set || !d->chain_ok || !d->accept_at)
     return -1;
   memcpy(d->chain_set, set_of, (size_t)len);
   memcpy(d->chain_ok, sets, (size_t)nsets * 256);
+  memcpy(d->accept_at, acc, (size_t)len + 1);
   d->chain_len = len;
+  d->chain_tail = tail;
+  d->chain_fixed = fixed;
   return 0;
 no:
   free(seen);
@@ -601,12 +621,18 @@ done:
 int sp_redfa_match(const sp_redfa *d, const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
   if (d->chain_len >= 0) {
-    if (n != (size_t)d->chain_len)
+    size_t len = (size_t)d->chain_len, m = n < len ? n : len;
+    if (n > len && d->chain_tail < 0)
       return 0;
     unsigned ok = 1;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < m; i++)
       ok &= d->chain_ok[(size_t)d->chain_set[i] * 256 + p[i]];
-    return (int)ok;
+    if (n <= len)
+      return (int)(ok & d->accept_at[n]);
+    const uint8_t *run = d->chain_ok + (size_t)d->chain_tail * 256;
+    for (size_t i = len; i < n; i++)
+      ok &= run[p[i]];
+    return (int)(ok & d->accept_at[len]);
   }
   const uint32_t *jump = d->jump;
   const uint8_t *cls = d->cls;
@@ -619,4 +645,8 @@ int sp_redfa_match(const sp_redfa *d, const char *s, size_t n) {
   return st == FOUND || (st > DEAD && d->accept_end[st]);
 }
 
-int sp_redfa_fixed_length(const sp_redfa *d) { return d->chain_len; }
+int sp_redfa_fixed_length(const sp_redfa *d) {
+  return d->chain_len >= 0 && d->chain_fixed ? d->chain_len : -1;
+}
+
+int sp_redfa_linear(const sp_redfa *d) { return d->chain_len >= 0; }

@@ -31,4 +31,11 @@ int sp_redfa_match(const sp_redfa *d, const char *s, size_t n);
  * checked place by place, without walking the automaton. Else -1. */
 int sp_redfa_fixed_length(const sp_redfa *d);
 
+/* 1 when d is checked place by place, without walking the automaton: its
+ * automaton is a line, each place with its own set of bytes, some lengths
+ * taken, and maybe a final run of bytes from one set (the fixed lengths
+ * above; ^89[0-9]{17,18}$; ^[A-Z0-9][A-Z0-9-]{1,31}$; ^/simpki/[a-z]*$).
+ * Else 0 (a fork, a loop of several states, a search). */
+int sp_redfa_linear(const sp_redfa *d);
+
 #endif

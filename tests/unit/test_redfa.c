@@ -144,8 +144,9 @@ static void same(const sp_redfa *d, const regex_t *re, const char *ere,
   matched += want;
 }
 
-/* Patterns checked place by place (sp_redfa_fixed_length). */
-static int fixed;
+/* Patterns checked place by place: of one length (sp_redfa_fixed_length),
+ * and all of them (sp_redfa_linear). */
+static int fixed, linear;
 
 /* Compares on generated matches, their mutations and random strings. */
 static void compare_on(const char *ere, int rounds) {
@@ -154,6 +155,8 @@ static void compare_on(const char *ere, int rounds) {
   sp_redfa *d = sp_redfa_compile(ere);
   ck_assert_msg(d != NULL, "no DFA for %s", ere);
   fixed += sp_redfa_fixed_length(d) >= 0;
+  linear += sp_redfa_linear(d);
+  ck_assert(sp_redfa_fixed_length(d) < 0 || sp_redfa_linear(d));
   const char alphabet[] = "09afAFZ_-./:T \n\0\xc3\xa9";
   for (int r = 0; r < rounds; r++) {
     gen g = {ere, NULL, 0, 0};
@@ -245,11 +248,14 @@ START_TEST(every_schema_pattern) {
   const char *src = getenv("SIMPKI_SOURCE_DIR");
   char dir[1024];
   snprintf(dir, sizeof dir, "%s/schemas", src ? src : ".");
-  compared = matched = fixed = 0;
+  compared = matched = fixed = linear = 0;
   int n = walk_dir(dir);
   ck_assert_int_gt(n, 20);
-  /* Hashes and ids: place by place, and compared like the rest. */
+  /* Hashes and ids: place by place, and compared like the rest; so are
+   * ICCIDs, shop codes and the like (lengths in a range, a final run). */
   ck_assert_int_gt(fixed, 3);
+  ck_assert_int_gt(linear, fixed + 10);
+  ck_assert_int_lt(linear, n);
   /* Not blind: many strings match, many do not. */
   ck_assert_int_gt(matched, compared / 10);
   ck_assert_int_lt(matched, compared - compared / 10);
@@ -306,6 +312,51 @@ START_TEST(fixed_length) {
 }
 END_TEST
 
+/* Which patterns are checked place by place with some lengths taken and
+ * maybe a final run; and, on each, strings around the lengths taken (the
+ * DFA and regexec compared there too). */
+START_TEST(linear_patterns) {
+  static const struct {
+    const char *ere;
+    int linear;
+    const char *yes[3], *no[4];
+  } cases[] = {
+      {"^89[0123456789]{2,3}$",
+       1,
+       {"8912", "89123"},
+       {"891", "891234", "8812", "89a2"}},
+      {"^[AB][AB-]{1,3}$", 1, {"AB", "A-B-"}, {"A", "-A", "AB-B-", "Ab"}},
+      {"^/s/[ab][ab._]*$", 1, {"/s/a", "/s/b._a"}, {"/s/", "/s/.a", "/t/a"}},
+      {"^a{3,4}$", 1, {"aaa", "aaaa"}, {"aa", "aaaaa", ""}},
+      {"^[ab]+$", 1, {"a", "abba"}, {"", "abc"}},
+      {"^x[ab]*y$", 0, {"xy", "xaby"}, {"x", "xa"}}, /* the run ends */
+      {"^[ab]+(\\.[ab]+)+$", 0, {"a.b", "ab.a.b"}, {"a", "a."}}, /* fork */
+      {"^(ab|cd)$", 0, {"ab", "cd"}, {"ad", "cb"}},
+      {"[0123456789]{3}$", 0, {"123", "x123"}, {"12"}}, /* a search */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    sp_redfa *d = sp_redfa_compile(cases[i].ere);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_msg(sp_redfa_linear(d) == cases[i].linear, "%s: %d", cases[i].ere,
+                  sp_redfa_linear(d));
+    for (int k = 0; k < 3 && cases[i].yes[k]; k++) {
+      const char *y = cases[i].yes[k];
+      ck_assert_msg(sp_redfa_match(d, y, strlen(y)) == 1, "%s should take %s",
+                    cases[i].ere, y);
+    }
+    for (int k = 0; k < 4 && cases[i].no[k]; k++) {
+      const char *x = cases[i].no[k];
+      ck_assert_msg(sp_redfa_match(d, x, strlen(x)) == 0,
+                    "%s should refuse %s", cases[i].ere, x);
+    }
+    sp_redfa_free(d);
+    compared = matched = 0;
+    compare_on(cases[i].ere, 300);
+    ck_assert_int_gt(compared, 0);
+  }
+}
+END_TEST
+
 START_TEST(too_large_gives_up) {
   /* 3000 copies of a set: beyond the program's limit, regexec remains. */
   ck_assert_ptr_null(sp_redfa_compile("[ab]{1000}[cd]{1000}[ef]{1000}"));
@@ -328,6 +379,7 @@ int main(void) {
   tcase_add_test(tc, every_schema_pattern);
   tcase_add_test(tc, corners);
   tcase_add_test(tc, fixed_length);
+  tcase_add_test(tc, linear_patterns);
   tcase_add_test(tc, too_large_gives_up);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
