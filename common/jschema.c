@@ -80,6 +80,19 @@ struct js_node {
   js_list all_of, any_of, one_of;
   char *ref;      /* as written */
   js_node *ref_to; /* linked after every file is loaded */
+  unsigned what;   /* W_* bits: which checks have something to check */
+};
+
+/* A node's checks that have something to check, so that a value skips the
+ * others without looking (most nodes are a type and one bound). */
+enum {
+  W_TYPE = 1,
+  W_VALUES = 2,
+  W_STRING = 4,
+  W_NUMBER = 8,
+  W_OBJECT = 16,
+  W_ARRAY = 32,
+  W_COMBINATORS = 64
 };
 
 typedef struct {
@@ -1007,6 +1020,22 @@ static js_node *compile(cctx *c, const json_t *j, const char *ptr) {
     cfail(c, ptr, "out of memory");
     return NULL;
   }
+  unsigned w = 0;
+  if (n->types)
+    w |= W_TYPE;
+  if (n->konst || n->enumv)
+    w |= W_VALUES;
+  if (n->min_len >= 0 || n->max_len >= 0 || n->has_re)
+    w |= W_STRING;
+  if (n->minimum || n->maximum || n->xminimum || n->xmaximum)
+    w |= W_NUMBER;
+  if (n->nprops || n->required || n->additional)
+    w |= W_OBJECT;
+  if (n->min_items >= 0 || n->max_items >= 0 || n->items)
+    w |= W_ARRAY;
+  if (n->all_of.n || n->any_of.n || n->one_of.n || n->not_)
+    w |= W_COMBINATORS;
+  n->what = w;
   return n;
 }
 
@@ -1805,10 +1834,15 @@ static int check(vctx *v, const js_node *n, const sp_jv *j) {
   if (v->depth >= MAX_VALIDATE_DEPTH)
     return vfail(v, "schema nested too deep (a $ref cycle?)");
   v->depth++;
-  int rc = (n->ref_to && check(v, n->ref_to, j)) || check_type(v, n, j) ||
-           check_values(v, n, j) || check_string(v, n, j) ||
-           check_number(v, n, j) || check_object(v, n, j) ||
-           check_array(v, n, j) || check_combinators(v, n, j);
+  unsigned w = n->what;
+  int rc = (n->ref_to && check(v, n->ref_to, j)) ||
+           ((w & W_TYPE) && check_type(v, n, j)) ||
+           ((w & W_VALUES) && check_values(v, n, j)) ||
+           ((w & W_STRING) && check_string(v, n, j)) ||
+           ((w & W_NUMBER) && check_number(v, n, j)) ||
+           ((w & W_OBJECT) && check_object(v, n, j)) ||
+           ((w & W_ARRAY) && check_array(v, n, j)) ||
+           ((w & W_COMBINATORS) && check_combinators(v, n, j));
   v->depth--;
   return rc;
 }
