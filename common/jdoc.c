@@ -124,36 +124,42 @@ static int utf8_seq(const unsigned char *p, const unsigned char *end) {
   return n;
 }
 
-/* 1 when none of the 8 bytes at p ends a plain run: a control byte, a
- * byte past ASCII, a quote or a backslash. A word at a time: the strings
- * of an event are mostly ids and hashes, tens of plain bytes. */
-static int plain8(const unsigned char *p) {
+/* The bytes among the 8 at p that end a plain run (a control byte, a byte
+ * past ASCII, a quote or a backslash), as their high bits; 0 when none
+ * does. A word at a time: the strings of an event are mostly ids, hashes
+ * and short keys. The lowest bit set is exact (a borrow only marks bytes
+ * above a true one): the run ends at byte ctz / 8. */
+static uint64_t stops8(const unsigned char *p) {
   const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
   uint64_t w, q, b;
   memcpy(&w, p, 8);
   q = w ^ (ones * '"');
   b = w ^ (ones * '\\');
   /* (x - ones) & ~x & high: some byte of x is 0; with 0x20, below 0x20. */
-  return ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
-           ((b - ones) & ~b)) &
-          high) == 0;
+  return (w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+          ((b - ones) & ~b)) &
+         high;
 }
 
 /* The string at c->p (on its opening quote), decoded into the text. */
 static int parse_string(pctx *c, uint32_t *off, uint32_t *len) {
   sp_jdoc *d = c->d;
-  /* Decoding never lengthens: reserve what is left of the input. */
-  if (text_reserve(d, (size_t)(c->end - c->p) + 1))
-    return NOMEM;
+  /* sp_jdoc_parse reserved the input's length: decoding never lengthens,
+   * and the quotes a string drops leave room for its NUL. */
   char *o = d->text + d->tlen;
   const unsigned char *p = c->p + 1;
   for (;;) {
-    /* The common run: printable ASCII. */
+    /* The common run: printable ASCII, a word at a time while a word is
+     * left. */
     const unsigned char *run = p;
-    while (c->end - p >= 8 && plain8(p))
+    uint64_t stop = 0;
+    while (c->end - p >= 8 && !(stop = stops8(p)))
       p += 8;
-    while (p < c->end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-      p++;
+    if (stop)
+      p += __builtin_ctzll(stop) >> 3;
+    else
+      while (p < c->end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
     memcpy(o, run, (size_t)(p - run));
     o += p - run;
     if (p >= c->end)
@@ -446,6 +452,9 @@ int sp_jdoc_parse(sp_jdoc *d, const char *buf, size_t len) {
   d->src = buf;
   d->srclen = len;
   d->src_canon = 1;
+  /* Every string's decoded bytes and NUL: fewer than the input's. */
+  if (text_reserve(d, len + 1))
+    return NOMEM;
   int32_t root;
   int rc = parse_value(&c, &root);
   if (rc == OK) {
