@@ -143,7 +143,8 @@ struct walk {
   long next_pos;
   size_t *order; /* the chain's events in walk order (reorder check) */
   size_t norder;
-  size_t *queue; /* breadth-first order of the reachable events */
+  size_t *queue;      /* breadth-first order of the reachable events */
+  uint64_t genesis_h; /* audit_map_hash(SP_EVENT_GENESIS) */
 };
 
 static audit_event *ev_at(struct walk *w, long i) { return &w->evs[w->g[i]]; }
@@ -251,16 +252,27 @@ static int check_subject(struct walk *w, const split_map *by_hash) {
   for (size_t i = 0; i < m; i++) {
     audit_event *e = ev_at(w, (long)i);
     /* A subject's events lie apart in evs: ask for the events two steps
-     * ahead, for their predecessors' slots one step ahead. */
+     * ahead, for their predecessors' slots one step ahead, and half a step
+     * ahead for the two strings the lookup compares (the slot's key and
+     * the event's prevhash). */
     if (i + 2 * AHEAD < m)
       __builtin_prefetch(ev_at(w, (long)(i + 2 * AHEAD)));
     if (i + AHEAD < m && ev_at(w, (long)(i + AHEAD))->hashed) {
       uint64_t h = ev_at(w, (long)(i + AHEAD))->h_prev;
       audit_map_prefetch(&by_hash->half[half_of(h)], h);
     }
+    if (i + AHEAD / 2 < m && ev_at(w, (long)(i + AHEAD / 2))->hashed) {
+      const audit_event *a = ev_at(w, (long)(i + AHEAD / 2));
+      const audit_map *hm = &by_hash->half[half_of(a->h_prev)];
+      if (hm->cap)
+        __builtin_prefetch(hm->slots[a->h_prev & (hm->cap - 1)].key);
+      __builtin_prefetch(a->prevhash);
+    }
     size_t gi;
     uint64_t hp = audit_event_key_hash(e, e->h_prev, e->prevhash);
-    if (!strcmp(str(e->prevhash), SP_EVENT_GENESIS))
+    /* The genesis by its hash first: the string is then read only for
+     * the first event of each chain. */
+    if (hp == w->genesis_h && !strcmp(str(e->prevhash), SP_EVENT_GENESIS))
       w->link[i] = L_GENESIS;
     else if (!audit_map_get_h(&by_hash->half[half_of(hp)], str(e->prevhash), hp,
                               &gi))
@@ -438,6 +450,7 @@ static int walk_alloc(struct walk *w, audit_event *evs, audit_findings *out,
   memset(w, 0, sizeof *w);
   w->evs = evs;
   w->out = out;
+  w->genesis_h = audit_map_hash(SP_EVENT_GENESIS);
   cap = cap ? cap : 1;
   w->parent = malloc(cap * sizeof *w->parent);
   w->link = malloc(cap * sizeof *w->link);

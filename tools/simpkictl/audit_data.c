@@ -164,13 +164,15 @@ void audit_data_free(audit_data *d) {
     free(d);
 }
 
-const char *audit_data_get_str(const audit_data *d, const char *key) {
-  int i = d && key ? field_of(key, strlen(key)) : -1;
+const char *audit_data_get_strn(const audit_data *d, const char *key,
+                                size_t n) {
+  int i = d && key ? field_of(key, n) : -1;
   return i >= 0 && !(d->is_int >> i & 1) ? (const char *)value_of(d, i) : NULL;
 }
 
-int audit_data_get_int(const audit_data *d, const char *key, long long *v) {
-  int i = d && key ? field_of(key, strlen(key)) : -1;
+int audit_data_get_intn(const audit_data *d, const char *key, size_t n,
+                        long long *v) {
+  int i = d && key ? field_of(key, n) : -1;
   const unsigned char *at =
       i >= 0 && (d->is_int >> i & 1) ? value_of(d, i) : NULL;
   if (!at)

@@ -7,6 +7,7 @@
 #define SIMPKICTL_AUDIT_DATA_H
 
 #include <jansson.h>
+#include <string.h>
 
 #include "jdoc.h"
 
@@ -31,10 +32,23 @@ audit_data *audit_data_from_jv(const sp_jdoc *d, const sp_jv *data,
                                audit_data_alloc alloc, void *ctx);
 void audit_data_free(audit_data *d);
 
-/* The string field named key, or NULL (absent, not a string, not kept). */
-const char *audit_data_get_str(const audit_data *d, const char *key);
+/* The string field named key (n bytes), or NULL (absent, not a string,
+ * not kept). */
+const char *audit_data_get_strn(const audit_data *d, const char *key,
+                                size_t n);
 /* 1 and *v when the field is an integer, else 0. */
-int audit_data_get_int(const audit_data *d, const char *key, long long *v);
+int audit_data_get_intn(const audit_data *d, const char *key, size_t n,
+                        long long *v);
+/* The same with key a C string: its length known where key is a literal,
+ * as in the checks that read these fields per event. */
+static inline const char *audit_data_get_str(const audit_data *d,
+                                             const char *key) {
+  return key ? audit_data_get_strn(d, key, strlen(key)) : NULL;
+}
+static inline int audit_data_get_int(const audit_data *d, const char *key,
+                                     long long *v) {
+  return key ? audit_data_get_intn(d, key, strlen(key), v) : 0;
+}
 /* The failures array, or NULL. */
 const json_t *audit_data_failures(const audit_data *d);
 

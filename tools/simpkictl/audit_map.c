@@ -62,8 +62,10 @@ void audit_map_free(audit_map *m) {
 
 static size_t slot_of(const audit_map *m, const char *key, uint64_t h) {
   size_t i = (size_t)h & (m->cap - 1);
+  /* The same pointer is the same key: interned strings skip the bytes. */
   while (m->slots[i].key &&
-         (m->slots[i].hash != h || strcmp(m->slots[i].key, key)))
+         (m->slots[i].hash != h ||
+          (m->slots[i].key != key && strcmp(m->slots[i].key, key))))
     i = (i + 1) & (m->cap - 1);
   return i;
 }

@@ -23,6 +23,7 @@
 
 #include "audit_chain.h"
 #include "audit_db.h"
+#include "audit_intern.h"
 #include "audit_invariants.h"
 #include "audit_map.h"
 #include "audit_message.h"
@@ -61,6 +62,9 @@ struct replay {
   audit_arena *arena[MAX_WORKERS + 1];
   audit_event *evs;
   size_t n, cap;
+  /* One pointer per subject and per type across the workers' copies:
+   * the checks after the read compare them by pointer. */
+  audit_intern subjects, types;
   size_t expected; /* messages the partitions held at the start */
   audit_findings early; /* found while reading: not events, lost starts */
   unsigned long not_events;
@@ -276,6 +280,17 @@ static int merge_one(struct replay *r, const char *topic, int32_t partition,
   e->id = p->id;
   e->subject = p->subject;
   e->type = p->type;
+  if (p->in_arena) { /* the arenas live as long as the events */
+    const char *s = audit_intern_get(&r->subjects, p->subject),
+               *t = audit_intern_get(&r->types, p->type);
+    if (!s || !t) {
+      r->n--;
+      audit_parsed_clear(p);
+      return -1;
+    }
+    e->subject = s;
+    e->type = t;
+  }
   e->time = p->time;
   e->correlationid = p->correlationid;
   e->prevhash = p->prevhash;
@@ -544,6 +559,8 @@ static void replay_free(struct replay *r) {
     audit_data_free((audit_data *)e->data);
   }
   free(r->evs);
+  audit_intern_free(&r->subjects);
+  audit_intern_free(&r->types);
   for (int k = 0; k <= MAX_WORKERS; k++)
     audit_arena_free(r->arena[k]);
   audit_findings_free(&r->early);
@@ -613,6 +630,8 @@ static void *count_selection(void *arg) {
   audit_map subj, om;
   audit_map_init(&subj);
   audit_map_init(&om);
+  const char *last_o = NULL;
+  size_t last_k = 0;
   c->rc = -1;
   c->sel = calloc(c->n ? c->n : 1, 1);
   c->oc = calloc(c->n ? c->n : 1, sizeof *c->oc);
@@ -633,13 +652,18 @@ static void *count_selection(void *arg) {
       goto done;
     c->nsel_subjects += (size_t)added;
     const char *o = order_of(e);
-    size_t k;
-    if (!audit_map_get(&om, o, &k)) {
-      k = c->noc++;
-      c->oc[k].order = o;
-      sp_flow_init(&c->oc[k].flow);
-      if (audit_map_put(&om, o, k, NULL) < 0)
-        goto done;
+    size_t k = last_k;
+    /* An order's events come in runs: the last one is tried first. */
+    if (!last_o || (o != last_o && strcmp(o, last_o))) {
+      if (!audit_map_get(&om, o, &k)) {
+        k = c->noc++;
+        c->oc[k].order = o;
+        sp_flow_init(&c->oc[k].flow);
+        if (audit_map_put(&om, o, k, NULL) < 0)
+          goto done;
+      }
+      last_o = o;
+      last_k = k;
     }
     if (!c->oc[k].bcycp_ref)
       c->oc[k].bcycp_ref = audit_data_str(e, "bcycp_ref");
