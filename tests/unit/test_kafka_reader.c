@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TOPIC "reader.test"
 #define PARTS 2
@@ -62,6 +63,7 @@ struct seen {
   int parts, messages;
   int64_t high[PARTS];
   int take_down_after; /* messages, then the broker goes down; 0 never */
+  int stop_after;      /* messages, then the callback stops the read */
 };
 
 static void on_part(void *opaque, const char *topic, int32_t partition,
@@ -82,7 +84,9 @@ static int on_msg(void *opaque, const char *topic, int32_t partition,
   ck_assert(len > 0 && !memcmp(payload, "message ", 8));
   if (++s->messages == s->take_down_after)
     rd_kafka_mock_broker_set_down(mc, 1);
-  return 0;
+  if (s->stop_after && s->messages == 1)
+    usleep(300000); /* the rest arrives meanwhile: the next take is many */
+  return s->messages == s->stop_after;
 }
 
 START_TEST(reads_every_partition_to_its_end) {
@@ -98,6 +102,27 @@ START_TEST(reads_every_partition_to_its_end) {
   ck_assert_int_eq(s.parts, PARTS);
   ck_assert_int_eq(s.high[0] + s.high[1], MESSAGES);
   ck_assert_int_eq(s.messages, MESSAGES);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+}
+END_TEST
+
+/* A callback that says stop ends the read at once: no message after it,
+ * and those taken from the queue with it (the rest of the topic, read
+ * ahead while the first message was handled) are let go: LeakSanitizer
+ * names them otherwise. */
+START_TEST(callback_stops_the_read) {
+  char err[512];
+  unsetenv("SIMPKI_KAFKA_CONFIG");
+  rd_kafka_t *rk = sp_reader_new(bootstrap, "test", NULL, err, sizeof err);
+  ck_assert_msg(rk != NULL, "%s", err);
+  const char *topics[] = {TOPIC};
+  struct seen s = {.stop_after = 2};
+  ck_assert_int_eq(sp_reader_read_to_end(rk, topics, 1, 10000, on_part, on_msg,
+                                         &s, err, sizeof err),
+                   -2);
+  ck_assert_str_eq(err, "stopped");
+  ck_assert_int_eq(s.messages, 2);
   rd_kafka_consumer_close(rk);
   rd_kafka_destroy(rk);
 }
@@ -135,6 +160,7 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, reads_every_partition_to_its_end);
+  tcase_add_test(tc, callback_stops_the_read);
   tcase_add_test(tc, no_progress_times_out);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

@@ -216,6 +216,43 @@ static void rd_check_positions(struct rd_all *d) {
   rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* Messages taken from the consumer's queue many at a time: one lock and
+ * one look at the clock for a batch instead of each message. */
+#define BATCH 256
+
+struct batch {
+  rd_kafka_queue_t *q; /* the consumer's queue; NULL: one poll at a time */
+  rd_kafka_message_t *m[BATCH];
+  int n, at;
+};
+
+/* The next message: from the batch, else a new batch of what is there,
+ * else one poll that waits up to 100 ms. NULL when none came. */
+static rd_kafka_message_t *next_message(struct rd_all *d, struct batch *b) {
+  if (b->at < b->n)
+    return b->m[b->at++];
+  b->n = b->at = 0;
+  if (b->q) {
+    ssize_t n = rd_kafka_consume_batch_queue(b->q, 0, b->m, BATCH);
+    if (n > 0) {
+      b->n = (int)n;
+      b->at = 1;
+      return b->m[0];
+    }
+  }
+  return rd_kafka_consumer_poll(d->rk, 100);
+}
+
+/* Drops what is left of the batch (a read that stops early). */
+static void batch_drop(struct batch *b) {
+  while (b->at < b->n)
+    rd_kafka_message_destroy(b->m[b->at++]);
+}
+
+static int rd_consume_batches(struct rd_all *d, struct batch *b,
+                              sp_reader_msg_cb cb, void *opaque, char *errstr,
+                              size_t errlen);
+
 static int rd_consume(struct rd_all *d, sp_reader_msg_cb cb, void *opaque,
                       char *errstr, size_t errlen) {
   rd_kafka_topic_partition_list_t *l =
@@ -232,13 +269,25 @@ static int rd_consume(struct rd_all *d, sp_reader_msg_cb cb, void *opaque,
              rd_kafka_err2str(err));
     return -1;
   }
-  /* The clock is read when a poll comes back empty and every 1024 polls,
-   * not per message: a message read since the last reading is progress. */
+  struct batch b = {rd_kafka_queue_get_consumer(d->rk), {0}, 0, 0};
+  int rc = rd_consume_batches(d, &b, cb, opaque, errstr, errlen);
+  batch_drop(&b);
+  if (b.q)
+    rd_kafka_queue_destroy(b.q);
+  return rc;
+}
+
+static int rd_consume_batches(struct rd_all *d, struct batch *b,
+                              sp_reader_msg_cb cb, void *opaque, char *errstr,
+                              size_t errlen) {
+  /* The clock is read when a poll comes back empty and every 1024
+   * messages, not per message: a message read since the last reading is
+   * progress. */
   long last_progress = sp_reader_now_ms(), last_check = 0;
   int progressed = 0;
   unsigned polls = 0;
   while (d->ndone < d->nparts) {
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(d->rk, 100);
+    rd_kafka_message_t *m = next_message(d, b);
     if (!m || (++polls & 1023) == 0) {
       long now = sp_reader_now_ms();
       if (progressed) {
