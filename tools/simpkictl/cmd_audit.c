@@ -316,9 +316,10 @@ static int merge_one(struct replay *r, const char *topic, int32_t partition,
 }
 
 /* ---- the reading, with workers ----
- * The reader's thread copies the messages into chunks; workers parse,
- * hash and validate a chunk each; the reader merges the chunks in the
- * order they were read. At most QUEUE chunks are in flight. */
+ * The reader's thread puts the messages into chunks as librdkafka gave
+ * them (no copy); workers parse, hash and validate a chunk each; the
+ * reader merges the chunks in the order they were read and lets their
+ * messages go. At most QUEUE chunks are in flight. */
 #define CHUNK 512
 #define QUEUE 16
 
@@ -327,11 +328,7 @@ struct chunk {
   int n, state; /* 0 free, 1 filling, 2 queued, 3 working, 4 done */
   int oom;
   const char *topic[CHUNK];
-  int32_t partition[CHUNK];
-  int64_t offset[CHUNK];
-  size_t off[CHUNK], len[CHUNK];
-  char *buf;
-  size_t bufcap, buflen;
+  rd_kafka_message_t *msg[CHUNK];
   audit_parsed out[CHUNK];
 };
 
@@ -373,8 +370,9 @@ static void *worker(void *arg) {
     c->state = 3;
     pthread_mutex_unlock(&pl->mu);
     for (int i = 0; i < c->n; i++)
-      if (audit_message_check(pl->checker[wa->k], c->buf + c->off[i],
-                              c->len[i], &c->out[i])) {
+      if (audit_message_check(pl->checker[wa->k], c->msg[i]->payload,
+                              c->msg[i]->payload ? c->msg[i]->len : 0,
+                              &c->out[i])) {
         c->oom = 1;
         for (int j = i + 1; j < c->n; j++)
           memset(&c->out[j], 0, sizeof c->out[j]);
@@ -404,15 +402,15 @@ static int merge_oldest(struct pipeline *pl, int wait) {
   pthread_mutex_unlock(&pl->mu);
   int rc = c->oom ? -1 : 0;
   for (int i = 0; i < c->n; i++) {
-    if (!rc && merge_one(pl->r, c->topic[i], c->partition[i], c->offset[i],
-                         &c->out[i]))
+    if (!rc && merge_one(pl->r, c->topic[i], c->msg[i]->partition,
+                         c->msg[i]->offset, &c->out[i]))
       rc = -1;
     audit_parsed_clear(&c->out[i]);
+    rd_kafka_message_destroy(c->msg[i]);
   }
   pthread_mutex_lock(&pl->mu);
   c->state = 0;
   c->n = 0;
-  c->buflen = 0;
   c->oom = 0;
   pl->merge_seq++;
   return rc ? -1 : 1;
@@ -433,13 +431,15 @@ static int pipeline_push(struct pipeline *pl) {
   return rc < 0 ? -1 : 0;
 }
 
-static int on_message(void *opaque, const char *topic, int32_t partition,
-                      int64_t offset, const void *payload, size_t len) {
+static int on_message(void *opaque, const char *topic, rd_kafka_message_t *m) {
   struct replay *r = opaque;
   if (!r->pl) {
     audit_parsed p;
-    if (audit_message_check(r->checker, payload, len, &p) ||
-        merge_one(r, topic, partition, offset, &p)) {
+    int rc = audit_message_check(r->checker, m->payload,
+                                 m->payload ? m->len : 0, &p) ||
+             merge_one(r, topic, m->partition, m->offset, &p);
+    rd_kafka_message_destroy(m);
+    if (rc) {
       audit_parsed_clear(&p);
       r->oom = 1;
       return 1;
@@ -456,26 +456,8 @@ static int on_message(void *opaque, const char *topic, int32_t partition,
     c->seq = pl->next_seq++;
     pthread_mutex_unlock(&pl->mu);
   }
-  if (c->buflen + len > c->bufcap) {
-    size_t cap = c->bufcap ? c->bufcap : 65536;
-    while (cap < c->buflen + len)
-      cap *= 2;
-    char *b = realloc(c->buf, cap);
-    if (!b) {
-      r->oom = 1;
-      return 1;
-    }
-    c->buf = b;
-    c->bufcap = cap;
-  }
-  if (len)
-    memcpy(c->buf + c->buflen, payload, len);
   c->topic[c->n] = topic;
-  c->partition[c->n] = partition;
-  c->offset[c->n] = offset;
-  c->off[c->n] = c->buflen;
-  c->len[c->n] = payload ? len : 0;
-  c->buflen += len;
+  c->msg[c->n] = m;
   if (++c->n == CHUNK && pipeline_push(pl)) {
     r->oom = 1;
     return 1;
@@ -537,11 +519,11 @@ static int pipeline_finish(struct pipeline *pl) {
     pthread_join(pl->tid[k], NULL);
     audit_checker_free(pl->checker[k]);
   }
-  for (int i = 0; i < QUEUE; i++) {
-    for (int j = 0; j < pl->ring[i].n; j++)
+  for (int i = 0; i < QUEUE; i++) /* what a failed merge left */
+    for (int j = 0; j < pl->ring[i].n; j++) {
       audit_parsed_clear(&pl->ring[i].out[j]);
-    free(pl->ring[i].buf);
-  }
+      rd_kafka_message_destroy(pl->ring[i].msg[j]);
+    }
   pthread_mutex_destroy(&pl->mu);
   pthread_cond_destroy(&pl->work);
   pthread_cond_destroy(&pl->done);
@@ -891,9 +873,9 @@ static int replay_run(int argc, char **argv) {
     pipeline_finish(&pl);
   }
   int rrc = r.oom ? 0
-                  : sp_reader_read_to_end(rk, topics, ntopics, timeout_ms,
-                                          on_partition, on_message, &r, err,
-                                          sizeof err);
+                  : sp_reader_read_to_end_keep(rk, topics, ntopics, timeout_ms,
+                                               on_partition, on_message, &r,
+                                               err, sizeof err);
   if (pipeline_finish(&pl) && !rrc)
     r.oom = 1;
   rd_kafka_consumer_close(rk);

@@ -105,7 +105,8 @@ struct rd_all {
   struct rd_part *parts;
   size_t nparts, ndone;
   long timeout_ms;
-  struct rd_part *last; /* the last partition found */
+  struct rd_part *last;   /* the last partition found */
+  sp_reader_keep_cb keep; /* when set, it takes the messages instead */
 };
 
 static int rd_add_topic(struct rd_all *d, const char *topic, char *errstr,
@@ -327,28 +328,38 @@ static int rd_consume_batches(struct rd_all *d, struct batch *b,
     struct rd_part *pt =
         rd_find_part(d, rd_kafka_topic_name(m->rkt), m->partition);
     if (pt && !pt->done && m->offset < pt->high) {
-      if (cb(opaque, pt->topic, m->partition, m->offset, m->payload,
-             m->payload ? m->len : 0)) {
-        rd_kafka_message_destroy(m);
+      int last = m->offset >= pt->high - 1, stop;
+      if (d->keep) {
+        stop = d->keep(opaque, pt->topic, m);
+        m = NULL; /* the callback's now */
+      } else {
+        stop = cb(opaque, pt->topic, m->partition, m->offset, m->payload,
+                  m->payload ? m->len : 0);
+      }
+      if (stop) {
+        if (m)
+          rd_kafka_message_destroy(m);
         snprintf(errstr, errlen, "stopped");
         return -2;
       }
       progressed = 1;
-      if (m->offset >= pt->high - 1)
+      if (last)
         rd_mark_done(d, pt);
     } else if (pt && m->offset >= pt->high) {
       rd_mark_done(d, pt);
     }
-    rd_kafka_message_destroy(m);
+    if (m)
+      rd_kafka_message_destroy(m);
   }
   return 0;
 }
 
-int sp_reader_read_to_end(rd_kafka_t *rk, const char *const *topics,
-                          size_t ntopics, long timeout_ms,
-                          sp_reader_part_cb on_part, sp_reader_msg_cb cb,
-                          void *opaque, char *errstr, size_t errlen) {
-  struct rd_all d = {rk, NULL, 0, 0, timeout_ms, NULL};
+static int read_to_end(rd_kafka_t *rk, const char *const *topics,
+                       size_t ntopics, long timeout_ms,
+                       sp_reader_part_cb on_part, sp_reader_msg_cb cb,
+                       sp_reader_keep_cb keep, void *opaque, char *errstr,
+                       size_t errlen) {
+  struct rd_all d = {rk, NULL, 0, 0, timeout_ms, NULL, keep};
   int rc = 0;
   for (size_t i = 0; i < ntopics && !rc; i++)
     rc = rd_add_topic(&d, topics[i], errstr, errlen);
@@ -359,4 +370,20 @@ int sp_reader_read_to_end(rd_kafka_t *rk, const char *const *topics,
     rc = rd_consume(&d, cb, opaque, errstr, errlen);
   free(d.parts);
   return rc;
+}
+
+int sp_reader_read_to_end(rd_kafka_t *rk, const char *const *topics,
+                          size_t ntopics, long timeout_ms,
+                          sp_reader_part_cb on_part, sp_reader_msg_cb cb,
+                          void *opaque, char *errstr, size_t errlen) {
+  return read_to_end(rk, topics, ntopics, timeout_ms, on_part, cb, NULL, opaque,
+                     errstr, errlen);
+}
+
+int sp_reader_read_to_end_keep(rd_kafka_t *rk, const char *const *topics,
+                               size_t ntopics, long timeout_ms,
+                               sp_reader_part_cb on_part, sp_reader_keep_cb cb,
+                               void *opaque, char *errstr, size_t errlen) {
+  return read_to_end(rk, topics, ntopics, timeout_ms, on_part, NULL, cb,
+                     opaque, errstr, errlen);
 }

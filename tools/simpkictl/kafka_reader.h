@@ -49,4 +49,14 @@ int sp_reader_read_to_end(rd_kafka_t *rk, const char *const *topics,
                           sp_reader_part_cb on_part, sp_reader_msg_cb cb,
                           void *opaque, char *errstr, size_t errlen);
 
+/* The same, handing each message over whole: cb owns m and must
+ * rd_kafka_message_destroy() it, now or later, from any thread. A reader
+ * that checks messages on other threads needs no copy of them. */
+typedef int (*sp_reader_keep_cb)(void *opaque, const char *topic,
+                                 rd_kafka_message_t *m);
+int sp_reader_read_to_end_keep(rd_kafka_t *rk, const char *const *topics,
+                               size_t ntopics, long timeout_ms,
+                               sp_reader_part_cb on_part, sp_reader_keep_cb cb,
+                               void *opaque, char *errstr, size_t errlen);
+
 #endif
