@@ -89,11 +89,18 @@ static int on_msg(void *opaque, const char *topic, int32_t partition,
   return s->messages == s->stop_after;
 }
 
-START_TEST(reads_every_partition_to_its_end) {
+/* A reader with the default settings. */
+static rd_kafka_t *reader(void) {
   char err[512];
   unsetenv("SIMPKI_KAFKA_CONFIG");
   rd_kafka_t *rk = sp_reader_new(bootstrap, "test", NULL, err, sizeof err);
   ck_assert_msg(rk != NULL, "%s", err);
+  return rk;
+}
+
+START_TEST(reads_every_partition_to_its_end) {
+  char err[512];
+  rd_kafka_t *rk = reader();
   const char *topics[] = {TOPIC};
   struct seen s = {0};
   ck_assert_int_eq(sp_reader_read_to_end(rk, topics, 1, 10000, on_part, on_msg,
@@ -123,9 +130,7 @@ static int keep_msg(void *opaque, const char *topic, rd_kafka_message_t *m) {
 
 START_TEST(hands_messages_over) {
   char err[512];
-  unsetenv("SIMPKI_KAFKA_CONFIG");
-  rd_kafka_t *rk = sp_reader_new(bootstrap, "test", NULL, err, sizeof err);
-  ck_assert_msg(rk != NULL, "%s", err);
+  rd_kafka_t *rk = reader();
   const char *topics[] = {TOPIC};
   struct seen s = {0};
   nkept = 0;
@@ -152,9 +157,7 @@ END_TEST
  * names them otherwise. */
 START_TEST(callback_stops_the_read) {
   char err[512];
-  unsetenv("SIMPKI_KAFKA_CONFIG");
-  rd_kafka_t *rk = sp_reader_new(bootstrap, "test", NULL, err, sizeof err);
-  ck_assert_msg(rk != NULL, "%s", err);
+  rd_kafka_t *rk = reader();
   const char *topics[] = {TOPIC};
   struct seen s = {.stop_after = 2};
   ck_assert_int_eq(sp_reader_read_to_end(rk, topics, 1, 10000, on_part, on_msg,
