@@ -388,6 +388,20 @@ START_TEST(arena_blocks) {
   big[((size_t)20 << 20) - 1] = 2;
   ck_assert_uint_ge(audit_arena_size(a), before + ((size_t)20 << 20));
   ck_assert_ptr_null(audit_arena_alloc(a, SIZE_MAX - 3));
+  /* Shared strings: together, apart from the rest, and counted. */
+  size_t with_main = audit_arena_size(a);
+  char *s0 = audit_arena_alloc_shared(a, 20);
+  ck_assert_ptr_nonnull(s0);
+  for (int i = 1; i < 1000; i++) {
+    char *si = audit_arena_alloc_shared(a, 20);
+    ck_assert_ptr_nonnull(si);
+    ck_assert_uint_eq((uintptr_t)si % 16, 0);
+    memset(si, 'x', 20);
+    if (i < 64) /* one small block first: each right after the last */
+      ck_assert_ptr_eq(si, s0 + 32 * i);
+  }
+  ck_assert_uint_gt(audit_arena_size(a), with_main);
+  ck_assert_uint_lt(audit_arena_size(a), with_main + ((size_t)1 << 20));
   ck_assert_ptr_nonnull(audit_arena_alloc_cb(a, 1));
   audit_arena_free(a);
   audit_arena_free(NULL);

@@ -19,6 +19,9 @@ audit_arena *audit_arena_new(void);
 /* n bytes aligned for any type; NULL when out of memory. They stay valid
  * until audit_arena_free. */
 void *audit_arena_alloc(audit_arena *a, size_t n);
+/* The same, for small strings many events share (a subject, a type):
+ * they are kept together, apart from the rest. */
+void *audit_arena_alloc_shared(audit_arena *a, size_t n);
 /* The same, with the arena as a void * (for allocation callbacks). */
 void *audit_arena_alloc_cb(void *arena, size_t n);
 /* Bytes taken from the system so far. */

@@ -13,8 +13,11 @@ void audit_intern_free(audit_intern *t) { audit_map_free(&t->map); }
 const char *audit_intern_get(audit_intern *t, const char *s) {
   if (!s)
     return NULL;
-  uintptr_t a = (uintptr_t)s;
-  size_t i = (size_t)((a >> 4) ^ (a >> 16)) & (AUDIT_INTERN_CACHE - 1);
+  /* A multiplicative hash of the address: copies lie 16 or 32 bytes apart
+   * in a few blocks, and the bits above those spread them. */
+  uint64_t a = (uint64_t)(uintptr_t)s;
+  size_t i = (size_t)(((a >> 4) * 0x9e3779b97f4a7c15ULL) >> 52) &
+             (AUDIT_INTERN_CACHE - 1);
   if (t->cache[i].from == s)
     return t->cache[i].to;
   size_t first;

@@ -123,7 +123,7 @@ static const char *intern(audit_checker *c, const char *s, uint64_t h) {
   if (audit_map_get_h(&c->interned, s, h, &at))
     return (const char *)(uintptr_t)at;
   size_t n = strlen(s) + 1;
-  char *copy = audit_arena_alloc(c->arena, n);
+  char *copy = audit_arena_alloc_shared(c->arena, n);
   if (!copy)
     return NULL;
   memcpy(copy, s, n);
