@@ -144,6 +144,7 @@ struct walk {
   size_t *order; /* the chain's events in walk order (reorder check) */
   size_t norder;
   size_t *queue;      /* breadth-first order of the reachable events */
+  size_t *local;      /* per global index: its place in g (this subject's) */
   uint64_t genesis_h; /* audit_map_hash(SP_EVENT_GENESIS) */
 };
 
@@ -247,8 +248,10 @@ static int check_subject(struct walk *w, const split_map *by_hash) {
   }
   w->next_pos = 0;
   w->norder = 0;
-  /* Links. by_hash holds global indices; local ones are found by a scan of
-   * g (sorted), by bsearch. */
+  for (size_t i = 0; i < m; i++)
+    w->local[w->g[i]] = i;
+  /* Links. by_hash holds global indices; local ones are found in local
+   * (set above for this subject's events). */
   for (size_t i = 0; i < m; i++) {
     audit_event *e = ev_at(w, (long)i);
     /* A subject's events lie apart in evs: ask for the events two steps
@@ -288,18 +291,9 @@ static int check_subject(struct walk *w, const split_map *by_hash) {
               str(w->evs[gi].subject)))
         return -1;
     } else {
-      long lo = 0, hi = (long)m - 1, found = -1;
-      while (lo <= hi) {
-        long mid = (lo + hi) / 2;
-        if (w->g[mid] == gi) {
-          found = mid;
-          break;
-        }
-        if (w->g[mid] < gi)
-          lo = mid + 1;
-        else
-          hi = mid - 1;
-      }
+      /* Of this subject, so set above; checked all the same. */
+      size_t li = w->local[gi];
+      long found = li < m && w->g[li] == gi ? (long)li : -1;
       w->link[i] = found >= 0 ? L_PARENT : L_MISSING;
       w->parent[i] = found;
     }
@@ -522,7 +516,7 @@ static int findings_append(audit_findings *dst, const audit_findings *src) {
 /* The subjects' walks: the second half of them (by events) on a second
  * thread when the machine has one; its findings follow the first half's,
  * as if one thread had walked them all in turn. */
-static int walk_all(audit_event *evs, size_t nu, const size_t *idx,
+static int walk_all(audit_event *evs, size_t n, size_t nu, const size_t *idx,
                     const size_t *bounds, size_t ngroups,
                     const split_map *by_hash, audit_findings *out,
                     size_t *subjects) {
@@ -540,9 +534,12 @@ static int walk_all(audit_event *evs, size_t nu, const size_t *idx,
   int rc = -1;
   pthread_t tid;
   int started = 0;
-  if (walk_alloc(&a.w, evs, out, bounds[split]) ||
+  /* Shared: each walk writes and reads its own subjects' places only. */
+  size_t *local = calloc(n ? n : 1, sizeof *local);
+  if (!local || walk_alloc(&a.w, evs, out, bounds[split]) ||
       walk_alloc(&b.w, evs, &b.out, nu - bounds[split]))
     goto done;
+  a.w.local = b.w.local = local;
   if (split < ngroups && pthread_create(&tid, NULL, walk_groups, &b) == 0)
     started = 1;
   walk_groups(&a);
@@ -557,6 +554,7 @@ static int walk_all(audit_event *evs, size_t nu, const size_t *idx,
 done:
   walk_free(&a.w);
   walk_free(&b.w);
+  free(local);
   audit_findings_free(&b.out);
   return rc;
 }
@@ -697,7 +695,7 @@ int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
     goto done;
   if (group_by_subject(evs, idx, nu, &bounds, &ngroups))
     goto done;
-  if (walk_all(evs, nu, idx, bounds, ngroups, &by_hash, out, &s.subjects))
+  if (walk_all(evs, n, nu, idx, bounds, ngroups, &by_hash, out, &s.subjects))
     goto done;
   rc = 0;
 done:

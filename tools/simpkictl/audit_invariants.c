@@ -164,18 +164,20 @@ int audit_invariants_check(const audit_event *evs, size_t n,
     const audit_event *e = &evs[i];
     if (e->copy_of != AUDIT_NONE)
       continue;
-    const char *batch = dstr(e, "batch_id"), *vendor = dstr(e, "vendor_id");
+    /* The fields read only for the types that have them: most events are
+     * a SIM's, and have neither. */
     if (is(e, "batch.provisioned")) {
-      if (idx_put(&provisioned, evs, batch, i))
+      if (idx_put(&provisioned, evs, dstr(e, "batch_id"), i))
         goto oom;
     } else if (is(e, "batch.released")) {
-      if (idx_put(&released, evs, batch, i))
+      if (idx_put(&released, evs, dstr(e, "batch_id"), i))
         goto oom;
       const char *kind = dstr(e, "kind");
-      if (kind && !strcmp(kind, "pilot") && idx_put(&newvendor, evs, vendor, i))
+      if (kind && !strcmp(kind, "pilot") &&
+          idx_put(&newvendor, evs, dstr(e, "vendor_id"), i))
         goto oom;
     } else if (is(e, "batch.output_accepted")) {
-      if (idx_put(&output, evs, batch, i))
+      if (idx_put(&output, evs, dstr(e, "batch_id"), i))
         goto oom;
       const char *f = dstr(e, "iccid_first"), *l = dstr(e, "iccid_last");
       if (digits(f) && digits(l))
@@ -184,10 +186,10 @@ int audit_invariants_check(const audit_event *evs, size_t n,
       if (idx_put(&connected, evs, dstr(e, "iccid"), i))
         goto oom;
     } else if (is(e, "vendor.pilot_passed")) {
-      if (idx_put(&passed, evs, vendor, i))
+      if (idx_put(&passed, evs, dstr(e, "vendor_id"), i))
         goto oom;
     } else if (is(e, "vendor.registered")) {
-      if (idx_put(&newvendor, evs, vendor, i))
+      if (idx_put(&newvendor, evs, dstr(e, "vendor_id"), i))
         goto oom;
     } else if (is(e, "sims.handed_over")) {
       const char *f = dstr(e, "iccid_first"), *l = dstr(e, "iccid_last");
