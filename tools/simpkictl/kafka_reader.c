@@ -106,7 +106,8 @@ struct rd_all {
   size_t nparts, ndone;
   long timeout_ms;
   struct rd_part *last;   /* the last partition found */
-  sp_reader_keep_cb keep; /* when set, it takes the messages instead */
+  sp_reader_msg_cb cb;    /* sees each message; the reader lets it go */
+  sp_reader_keep_cb keep; /* or: takes each message whole */
 };
 
 static int rd_add_topic(struct rd_all *d, const char *topic, char *errstr,
@@ -250,12 +251,11 @@ static void batch_drop(struct batch *b) {
     rd_kafka_message_destroy(b->m[b->at++]);
 }
 
-static int rd_consume_batches(struct rd_all *d, struct batch *b,
-                              sp_reader_msg_cb cb, void *opaque, char *errstr,
-                              size_t errlen);
+static int rd_consume_batches(struct rd_all *d, struct batch *b, void *opaque,
+                              char *errstr, size_t errlen);
 
-static int rd_consume(struct rd_all *d, sp_reader_msg_cb cb, void *opaque,
-                      char *errstr, size_t errlen) {
+static int rd_consume(struct rd_all *d, void *opaque, char *errstr,
+                      size_t errlen) {
   rd_kafka_topic_partition_list_t *l =
       rd_kafka_topic_partition_list_new((int)d->nparts + 1);
   for (size_t i = 0; i < d->nparts; i++)
@@ -271,16 +271,15 @@ static int rd_consume(struct rd_all *d, sp_reader_msg_cb cb, void *opaque,
     return -1;
   }
   struct batch b = {rd_kafka_queue_get_consumer(d->rk), {0}, 0, 0};
-  int rc = rd_consume_batches(d, &b, cb, opaque, errstr, errlen);
+  int rc = rd_consume_batches(d, &b, opaque, errstr, errlen);
   batch_drop(&b);
   if (b.q)
     rd_kafka_queue_destroy(b.q);
   return rc;
 }
 
-static int rd_consume_batches(struct rd_all *d, struct batch *b,
-                              sp_reader_msg_cb cb, void *opaque, char *errstr,
-                              size_t errlen) {
+static int rd_consume_batches(struct rd_all *d, struct batch *b, void *opaque,
+                              char *errstr, size_t errlen) {
   /* The clock is read when a poll comes back empty and every 1024
    * messages, not per message: a message read since the last reading is
    * progress. */
@@ -333,8 +332,8 @@ static int rd_consume_batches(struct rd_all *d, struct batch *b,
         stop = d->keep(opaque, pt->topic, m);
         m = NULL; /* the callback's now */
       } else {
-        stop = cb(opaque, pt->topic, m->partition, m->offset, m->payload,
-                  m->payload ? m->len : 0);
+        stop = d->cb(opaque, pt->topic, m->partition, m->offset, m->payload,
+                     m->payload ? m->len : 0);
       }
       if (stop) {
         if (m)
@@ -359,7 +358,7 @@ static int read_to_end(rd_kafka_t *rk, const char *const *topics,
                        sp_reader_part_cb on_part, sp_reader_msg_cb cb,
                        sp_reader_keep_cb keep, void *opaque, char *errstr,
                        size_t errlen) {
-  struct rd_all d = {rk, NULL, 0, 0, timeout_ms, NULL, keep};
+  struct rd_all d = {rk, NULL, 0, 0, timeout_ms, NULL, cb, keep};
   int rc = 0;
   for (size_t i = 0; i < ntopics && !rc; i++)
     rc = rd_add_topic(&d, topics[i], errstr, errlen);
@@ -367,7 +366,7 @@ static int read_to_end(rd_kafka_t *rk, const char *const *topics,
     on_part(opaque, d.parts[i].topic, d.parts[i].partition, d.parts[i].low,
             d.parts[i].high);
   if (!rc)
-    rc = rd_consume(&d, cb, opaque, errstr, errlen);
+    rc = rd_consume(&d, opaque, errstr, errlen);
   free(d.parts);
   return rc;
 }
@@ -384,6 +383,6 @@ int sp_reader_read_to_end_keep(rd_kafka_t *rk, const char *const *topics,
                                size_t ntopics, long timeout_ms,
                                sp_reader_part_cb on_part, sp_reader_keep_cb cb,
                                void *opaque, char *errstr, size_t errlen) {
-  return read_to_end(rk, topics, ntopics, timeout_ms, on_part, NULL, cb,
-                     opaque, errstr, errlen);
+  return read_to_end(rk, topics, ntopics, timeout_ms, on_part, NULL, cb, opaque,
+                     errstr, errlen);
 }
