@@ -6,6 +6,7 @@
  * in here directly, as test_migrate_plan.c does with migrate.c. */
 #include "../../tools/simpkictl/audit_chain.c"
 #include "../../tools/simpkictl/audit_data.c"
+#include "../../tools/simpkictl/audit_index.c"
 #include "../../tools/simpkictl/audit_map.c"
 
 #include <check.h>
@@ -239,6 +240,24 @@ START_TEST(altered) {
   ck_assert_uint_eq(F.n, 1);
   ck_assert_int_eq(E[s3].pos, 3);
   ck_assert_str_eq(audit_kind_name(f->kind), "altered");
+
+  /* An event that states another's hash (another subject's, read before
+   * it): what links onto that hash links onto the one read first. */
+  reset();
+  size_t twin = mk("sims", 1, 0, "sim/2", "sim.connected", NULL);
+  s1 = mk("sims", 0, 0, "sim/1", "sim.connected", NULL);
+  s2 = mk("sims", 0, 1, "sim/1", "sim.sold", H(s1));
+  memcpy(O[twin].hash, O[s2].hash, sizeof O[twin].hash);
+  s3 = mk("sims", 0, 2, "sim/1", "sim.delivered", H(s2));
+  check();
+  only(AUDIT_ALTERED, twin);
+  f = only(AUDIT_FORGED, s3);
+  ck_assert_msg(strstr(f->what, "another subject") != NULL &&
+                    strstr(f->what, O[twin].id) != NULL,
+                "%s", f->what);
+  ck_assert_uint_eq(F.n, 2);
+  ck_assert_int_eq(E[s2].pos, 2);
+  ck_assert(!E[s3].linked && E[twin].linked);
 }
 END_TEST
 
@@ -437,6 +456,149 @@ START_TEST(map) {
 }
 END_TEST
 
+/* Many subjects, read interleaved (their chains spread over partitions),
+ * with hashes made up (unique, each its content's): every event placed,
+ * and a removed event found among them, whether the walks find
+ * predecessors within their subjects or in the whole replay. */
+enum { BIGN = 60000, BIGS = 700 };
+
+static void big_log(audit_event *ev, char (*hash)[65], char (*id)[24],
+                    const char **subject, char (*subj)[16]) {
+  long at[BIGS] = {0};
+  for (size_t s = 0; s < BIGS; s++) {
+    snprintf(subj[s], sizeof subj[s], "sim/%zu", s);
+    subject[s] = subj[s];
+  }
+  for (size_t i = 0; i < BIGN; i++) {
+    size_t s = (i * 7919) % BIGS; /* interleaved */
+    snprintf(id[i], sizeof id[i], "ev-%zu", i);
+    snprintf(hash[i], 65, "%016llx%048zx",
+             (unsigned long long)(i + 1) * 0x9e3779b97f4a7c15ULL, i + 1);
+    ev[i] = (audit_event){.topic = "sims",
+                          .partition = (int32_t)(s % 16),
+                          .offset = at[s]++,
+                          .id = id[i],
+                          .subject = subject[s],
+                          .type = "sim.sold",
+                          .hash = hash[i],
+                          .content_hash = hash[i],
+                          .time_ms = (long long)i};
+  }
+  /* Each event after the one before it of its subject. */
+  const char *last[BIGS] = {0};
+  for (size_t i = 0; i < BIGN; i++) {
+    size_t s = (i * 7919) % BIGS;
+    ev[i].prevhash = last[s] ? last[s] : SP_EVENT_GENESIS;
+    last[s] = hash[i];
+  }
+  /* Offsets per partition, in reading order. */
+  long off[16] = {0};
+  for (size_t i = 0; i < BIGN; i++)
+    ev[i].offset = off[ev[i].partition]++;
+}
+
+START_TEST(many_subjects) {
+  audit_event *ev = calloc(BIGN, sizeof *ev);
+  char(*hash)[65] = calloc(BIGN, sizeof *hash);
+  char(*id)[24] = calloc(BIGN, sizeof *id);
+  const char **subject = calloc(BIGS, sizeof *subject);
+  char(*subj)[16] = calloc(BIGS, sizeof *subj);
+  size_t *sub = calloc(BIGN, sizeof *sub); /* each event's subject */
+  ck_assert(ev && hash && id && subject && subj && sub);
+  for (int variant = 0; variant < 3; variant++) {
+    big_log(ev, hash, id, subject, subj);
+    size_t n = BIGN;
+    for (size_t i = 0; i < n; i++)
+      sub[i] = (i * 7919) % BIGS;
+    size_t gone = 30001, after = n; /* the next event of its subject */
+    for (size_t i = gone + 1; i < n && after == n; i++)
+      if (sub[i] == sub[gone])
+        after = i;
+    ck_assert_uint_lt(after, n);
+    size_t altered = 12345;
+    char other[65];
+    if (variant >= 1) { /* removed: a walk looks beyond its subject */
+      memmove(&ev[gone], &ev[gone + 1], (n - gone - 1) * sizeof *ev);
+      memmove(&sub[gone], &sub[gone + 1], (n - gone - 1) * sizeof *sub);
+      n--;
+      after--;
+    }
+    if (variant == 2) { /* and one altered: the whole map from the start */
+      memset(other, 'f', 64);
+      other[64] = '\0';
+      ev[altered].content_hash = other;
+    }
+    audit_findings f = {0};
+    audit_chain_stats st;
+    ck_assert_int_eq(audit_chain_check(ev, n, &f, &st), 0);
+    ck_assert_uint_eq(st.subjects, BIGS);
+    ck_assert_uint_eq(st.unique, n);
+    size_t removed = 0, alt = 0;
+    for (size_t k = 0; k < f.n; k++) {
+      if (f.v[k].kind == AUDIT_REMOVED) {
+        ck_assert_uint_eq(f.v[k].ev, after);
+        removed++;
+      } else if (f.v[k].kind == AUDIT_ALTERED) {
+        ck_assert_uint_eq(f.v[k].ev, altered);
+        alt++;
+      } else {
+        ck_abort_msg("unexpected %s: %s", audit_kind_name(f.v[k].kind),
+                     f.v[k].what);
+      }
+    }
+    ck_assert_uint_eq(removed, variant >= 1);
+    ck_assert_uint_eq(alt, variant == 2);
+    /* Every event placed, one after the other along its subject (the
+     * piece after the gap goes on from where the chain stopped). */
+    long pos[BIGS] = {0};
+    for (size_t i = 0; i < n; i++) {
+      ck_assert_int_eq(ev[i].pos, ++pos[sub[i]]);
+      ck_assert_int_eq(ev[i].linked,
+                       variant == 0 || sub[i] != sub[after] || i < after);
+    }
+    audit_findings_free(&f);
+  }
+  free(ev);
+  free(hash);
+  free(id);
+  free(subject);
+  free(subj);
+  free(sub);
+}
+END_TEST
+
+/* The chain check's index of events by a string: grown from nothing,
+ * a key's first event kept, absent keys absent. */
+START_TEST(event_index) {
+  enum { M = 200000 };
+  audit_event *ev = calloc(M, sizeof *ev);
+  char(*id)[24] = calloc(M, sizeof *id);
+  ck_assert(ev && id);
+  audit_index x;
+  audit_index_init(&x, offsetof(audit_event, id));
+  for (size_t i = 0; i < M; i++) {
+    snprintf(id[i], sizeof id[i], "id-%zu", i % (M / 2));
+    ev[i].id = id[i];
+    size_t first = 0;
+    int r = audit_index_put(&x, ev, id[i], audit_map_hash(id[i]), i, &first);
+    ck_assert_int_eq(r, i < M / 2);
+    if (i >= M / 2)
+      ck_assert_uint_eq(first, i - M / 2);
+  }
+  ck_assert_uint_eq(x.n, M / 2);
+  size_t at;
+  for (size_t i = 0; i < M / 2; i += 3) {
+    ck_assert(audit_index_get(&x, ev, id[i], audit_map_hash(id[i]), &at));
+    ck_assert_uint_eq(at, i);
+  }
+  ck_assert(!audit_index_get(&x, ev, "id-x", audit_map_hash("id-x"), &at));
+  audit_index_free(&x);
+  ck_assert(!audit_index_get(&x, ev, id[0], audit_map_hash(id[0]), &at));
+  free(ev);
+  free(id);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("audit_chain");
   TCase *tc = tcase_create("chain");
@@ -450,6 +612,8 @@ int main(void) {
   tcase_add_test(tc, unlinked);
   tcase_add_test(tc, before);
   tcase_add_test(tc, map);
+  tcase_add_test(tc, many_subjects);
+  tcase_add_test(tc, event_index);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -3,6 +3,7 @@
  * (tools/simpkictl/audit_state.c). The files are compiled in here, as
  * test_audit_select.c does. */
 #include "../../tools/simpkictl/audit_chain.c"
+#include "../../tools/simpkictl/audit_index.c"
 #include "../../tools/simpkictl/audit_data.c"
 #include "../../tools/simpkictl/audit_map.c"
 #include "../../tools/simpkictl/audit_state.c"

@@ -3,11 +3,13 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "audit_index.h"
 #include "audit_map.h"
 #include "event.h"
 
@@ -100,31 +102,105 @@ uint64_t audit_event_key_hash(const audit_event *e, uint64_t h,
  * (map slots, strings): they lie outside the caches. */
 #define AHEAD 16
 
-/* A map in two halves by the top bit of the keys' hashes, so that two
+/* An index in two halves by the top bit of the keys' hashes, so that two
  * threads can fill it at once, each its half. */
 typedef struct {
-  audit_map half[2];
+  audit_index half[2];
 } split_map;
 
 static int half_of(uint64_t h) { return (int)(h >> 63); }
 
-static void split_init(split_map *m) {
-  audit_map_init(&m->half[0]);
-  audit_map_init(&m->half[1]);
+static void split_init(split_map *m, size_t key) {
+  audit_index_init(&m->half[0], key);
+  audit_index_init(&m->half[1], key);
 }
 
 static void split_free(split_map *m) {
-  audit_map_free(&m->half[0]);
-  audit_map_free(&m->half[1]);
+  audit_index_free(&m->half[0]);
+  audit_index_free(&m->half[1]);
 }
 
 /* Room for n keys in all (about half in each). */
 static int split_reserve(split_map *m, size_t n) {
   size_t each = n / 2 + n / 16 + 1;
-  return audit_map_reserve(&m->half[0], each) ||
-                 audit_map_reserve(&m->half[1], each)
+  return audit_index_reserve(&m->half[0], each) ||
+                 audit_index_reserve(&m->half[1], each)
              ? -1
              : 0;
+}
+
+/* hash -> the first event read with it (of the first copies, idx[0..nu)).
+ * When every first copy's hash is its content's, no two share a hash (the
+ * hash covers the id), and a walk finds a predecessor among its subject's
+ * own events: the map is then built only when a walk looks beyond its
+ * subject (a removed event, a stranger), once, by the first walk that
+ * needs it. Otherwise it is built before the walks. */
+struct hash_index {
+  pthread_mutex_t mu;
+  int built; /* read without the lock once set */
+  int rc;    /* -1: out of memory building it */
+  int local_first;
+  split_map map;
+  const audit_event *evs;
+  const size_t *idx;
+  size_t nu;
+};
+
+/* Fills half t of the map, idx in reading order. */
+struct hash_fill {
+  struct hash_index *x;
+  int t, rc;
+};
+
+static void *hash_fill(void *arg) {
+  struct hash_fill *f = arg;
+  const audit_event *evs = f->x->evs;
+  audit_index *half = &f->x->map.half[f->t];
+  for (size_t k = 0; k < f->x->nu; k++) {
+    const audit_event *e = &evs[f->x->idx[k]];
+    uint64_t h = audit_event_key_hash(e, e->h_hash, e->hash);
+    if (half_of(h) == f->t &&
+        audit_index_put(half, evs, str(e->hash), h, f->x->idx[k], NULL) < 0) {
+      f->rc = -1;
+      return NULL;
+    }
+  }
+  f->rc = 0;
+  return NULL;
+}
+
+/* Builds the map, on a second thread too when parallel. 0, or -1 when out
+ * of memory. */
+static int hash_index_build(struct hash_index *x, int parallel) {
+  if (split_reserve(&x->map, x->nu))
+    return -1;
+  struct hash_fill f[2] = {{x, 0, 0}, {x, 1, 0}};
+  pthread_t tid;
+  int started = parallel && sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
+                pthread_create(&tid, NULL, hash_fill, &f[1]) == 0;
+  hash_fill(&f[0]);
+  if (started)
+    pthread_join(tid, NULL);
+  else
+    hash_fill(&f[1]);
+  return f[0].rc || f[1].rc ? -1 : 0;
+}
+
+/* The first event read with hash key (h its hash): 1 and *at, 0 none, -1
+ * out of memory. */
+static int hash_index_get(struct hash_index *x, const char *key, uint64_t h,
+                          size_t *at) {
+  if (!__atomic_load_n(&x->built, __ATOMIC_ACQUIRE)) {
+    pthread_mutex_lock(&x->mu);
+    if (!x->built) {
+      x->rc = hash_index_build(x, 0);
+      __atomic_store_n(&x->built, 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&x->mu);
+  }
+  if (x->rc)
+    return -1;
+  return audit_index_get(&x->map.half[half_of(h)], x->evs, key, h, at);
 }
 
 /* Where a subject's event links. */
@@ -146,6 +222,11 @@ struct walk {
   size_t *queue;      /* breadth-first order of the reachable events */
   size_t *local;      /* per global index: its place in g (this subject's) */
   uint64_t genesis_h; /* audit_map_hash(SP_EVENT_GENESIS) */
+  /* The subject's events by hash (local_first): 1 + place in g; 0 none.
+   * Filled at the first predecessor that is not the event read before. */
+  uint32_t *by_hash;
+  size_t by_hash_cap; /* a power of two over 2 m, for this subject */
+  int by_hash_filled;
 };
 
 static audit_event *ev_at(struct walk *w, long i) { return &w->evs[w->g[i]]; }
@@ -238,7 +319,39 @@ static int check_order(struct walk *w) {
   return 0;
 }
 
-static int check_subject(struct walk *w, const split_map *by_hash) {
+/* The place in g of this subject's event with hash key (h its hash), -1
+ * none: the event read before i first (a chain read in order), else the
+ * subject's table. */
+static long local_pred(struct walk *w, size_t i, const char *key, uint64_t h) {
+  if (i > 0) {
+    const audit_event *p = ev_at(w, (long)i - 1);
+    if (audit_event_key_hash(p, p->h_hash, p->hash) == h &&
+        !strcmp(str(p->hash), key))
+      return (long)i - 1;
+  }
+  size_t mask = w->by_hash_cap - 1;
+  if (!w->by_hash_filled) {
+    memset(w->by_hash, 0, w->by_hash_cap * sizeof *w->by_hash);
+    for (size_t j = 0; j < w->m; j++) {
+      const audit_event *e = ev_at(w, (long)j);
+      size_t k = (size_t)audit_event_key_hash(e, e->h_hash, e->hash) & mask;
+      while (w->by_hash[k])
+        k = (k + 1) & mask;
+      w->by_hash[k] = (uint32_t)(j + 1);
+    }
+    w->by_hash_filled = 1;
+  }
+  /* Hashes are unique here (local_first): the first match is the one. */
+  for (size_t k = (size_t)h & mask; w->by_hash[k]; k = (k + 1) & mask) {
+    const audit_event *e = ev_at(w, (long)w->by_hash[k] - 1);
+    if (audit_event_key_hash(e, e->h_hash, e->hash) == h &&
+        !strcmp(str(e->hash), key))
+      return (long)w->by_hash[k] - 1;
+  }
+  return -1;
+}
+
+static int check_subject(struct walk *w, struct hash_index *x) {
   size_t m = w->m;
   for (size_t i = 0; i < m; i++) {
     w->parent[i] = -1;
@@ -250,35 +363,49 @@ static int check_subject(struct walk *w, const split_map *by_hash) {
   w->norder = 0;
   for (size_t i = 0; i < m; i++)
     w->local[w->g[i]] = i;
-  /* Links. by_hash holds global indices; local ones are found in local
+  int local_first = x->local_first && m < UINT32_MAX;
+  if (local_first) {
+    w->by_hash_cap = 16;
+    while (w->by_hash_cap < 2 * m)
+      w->by_hash_cap *= 2;
+    w->by_hash_filled = 0;
+  }
+  /* Links. The map holds global indices; local ones are found in local
    * (set above for this subject's events). */
   for (size_t i = 0; i < m; i++) {
     audit_event *e = ev_at(w, (long)i);
     /* A subject's events lie apart in evs: ask for the events two steps
-     * ahead, for their predecessors' slots one step ahead, and half a step
-     * ahead for the two strings the lookup compares (the slot's key and
-     * the event's prevhash). */
+     * ahead, and half a step ahead for the strings a lookup compares. */
     if (i + 2 * AHEAD < m)
       __builtin_prefetch(ev_at(w, (long)(i + 2 * AHEAD)));
-    if (i + AHEAD < m && ev_at(w, (long)(i + AHEAD))->hashed) {
+    if (!local_first && i + AHEAD < m && ev_at(w, (long)(i + AHEAD))->hashed) {
       uint64_t h = ev_at(w, (long)(i + AHEAD))->h_prev;
-      audit_map_prefetch(&by_hash->half[half_of(h)], h);
+      audit_index_prefetch(&x->map.half[half_of(h)], h);
     }
-    if (i + AHEAD / 2 < m && ev_at(w, (long)(i + AHEAD / 2))->hashed) {
+    if (i + AHEAD / 2 < m) {
       const audit_event *a = ev_at(w, (long)(i + AHEAD / 2));
-      const audit_map *hm = &by_hash->half[half_of(a->h_prev)];
-      if (hm->cap)
-        __builtin_prefetch(hm->slots[a->h_prev & (hm->cap - 1)].key);
       __builtin_prefetch(a->prevhash);
+      __builtin_prefetch(a->hash);
     }
     size_t gi;
     uint64_t hp = audit_event_key_hash(e, e->h_prev, e->prevhash);
     /* The genesis by its hash first: the string is then read only for
      * the first event of each chain. */
-    if (hp == w->genesis_h && !strcmp(str(e->prevhash), SP_EVENT_GENESIS))
+    if (hp == w->genesis_h && !strcmp(str(e->prevhash), SP_EVENT_GENESIS)) {
       w->link[i] = L_GENESIS;
-    else if (!audit_map_get_h(&by_hash->half[half_of(hp)], str(e->prevhash), hp,
-                              &gi))
+      continue;
+    }
+    long j = local_first ? local_pred(w, i, str(e->prevhash), hp) : -1;
+    if (j >= 0) {
+      w->link[i] = (size_t)j == i ? L_SELF : L_PARENT;
+      if (w->link[i] == L_PARENT)
+        w->parent[i] = j;
+      continue;
+    }
+    int r = hash_index_get(x, str(e->prevhash), hp, &gi);
+    if (r < 0)
+      return -1;
+    if (!r)
       w->link[i] = L_MISSING;
     else if (gi == w->g[i])
       w->link[i] = L_SELF;
@@ -455,7 +582,11 @@ static int walk_alloc(struct walk *w, audit_event *evs, audit_findings *out,
   w->placed = malloc(cap);
   w->order = malloc(cap * sizeof *w->order);
   w->queue = malloc(cap * sizeof *w->queue);
-  return w->queue && w->parent && w->link && w->first_child &&
+  size_t tab = 16;
+  while (tab < 2 * cap)
+    tab *= 2;
+  w->by_hash = malloc(tab * sizeof *w->by_hash);
+  return w->by_hash && w->queue && w->parent && w->link && w->first_child &&
                  w->next_sibling && w->size && w->visited && w->placed &&
                  w->order
              ? 0
@@ -472,6 +603,7 @@ static void walk_free(struct walk *w) {
   free(w->placed);
   free(w->order);
   free(w->queue);
+  free(w->by_hash);
 }
 
 /* Subject groups g0..g1, walked by one thread with findings of its own:
@@ -479,7 +611,7 @@ static void walk_free(struct walk *w) {
 struct walk_part {
   struct walk w;
   audit_findings out;
-  const split_map *by_hash;
+  struct hash_index *by_hash;
   const size_t *idx, *bounds;
   size_t g0, g1, subjects;
   int rc;
@@ -518,7 +650,7 @@ static int findings_append(audit_findings *dst, const audit_findings *src) {
  * as if one thread had walked them all in turn. */
 static int walk_all(audit_event *evs, size_t n, size_t nu, const size_t *idx,
                     const size_t *bounds, size_t ngroups,
-                    const split_map *by_hash, audit_findings *out,
+                    struct hash_index *by_hash, audit_findings *out,
                     size_t *subjects) {
   size_t split = ngroups;
   if (ngroups >= 2 && sysconf(_SC_NPROCESSORS_ONLN) > 1)
@@ -559,16 +691,15 @@ done:
   return rc;
 }
 
-/* The first pass over the events, for half t of the ids and of the
- * hashes: the copies of an id (copy_of, and differs[i] when one is not
- * the same as the first read), and hash -> the first event read with it.
- * A key is in one half only, and each half is filled in reading order:
+/* The first pass over the events, for half t of the ids: the copies of an
+ * id (copy_of, and differs[i] when one is not the same as the first read).
+ * An id is in one half only, and each half is filled in reading order:
  * two threads give what one pass would. */
 struct first_pass {
   audit_event *evs;
   size_t n;
   int t;
-  split_map *by_id, *by_hash;
+  split_map *by_id;
   unsigned char *differs;
   int rc;
 };
@@ -576,79 +707,53 @@ struct first_pass {
 static void *first_pass(void *arg) {
   struct first_pass *p = arg;
   audit_event *evs = p->evs;
-  audit_map *ids = &p->by_id->half[p->t], *hashes = &p->by_hash->half[p->t];
+  audit_index *ids = &p->by_id->half[p->t];
   p->rc = 0;
   for (size_t i = 0; i < p->n; i++) {
     audit_event *e = &evs[i];
-    if (i + AHEAD < p->n && evs[i + AHEAD].hashed) {
-      const audit_event *a = &evs[i + AHEAD];
-      if (half_of(a->h_id) == p->t)
-        audit_map_prefetch(ids, a->h_id);
-      if (half_of(a->h_hash) == p->t)
-        audit_map_prefetch(hashes, a->h_hash);
-    }
+    if (i + AHEAD < p->n && evs[i + AHEAD].hashed &&
+        half_of(evs[i + AHEAD].h_id) == p->t)
+      audit_index_prefetch(ids, evs[i + AHEAD].h_id);
     uint64_t hid = audit_event_key_hash(e, e->h_id, e->id);
-    if (half_of(hid) == p->t) {
-      e->copy_of = AUDIT_NONE;
-      e->pos = 0;
-      e->linked = 0;
-      size_t first;
-      int r = audit_map_put_h(ids, str(e->id), hid, i, &first);
-      if (r < 0) {
-        p->rc = -1;
-        return NULL;
-      }
-      if (r == 0) {
-        const audit_event *f = &evs[first];
-        e->copy_of = first;
-        p->differs[i] = strcmp(str(f->hash), str(e->hash)) ||
-                        strcmp(str(f->content_hash), str(e->content_hash)) ||
-                        strcmp(str(f->subject), str(e->subject));
-      }
-    }
-    uint64_t hh = audit_event_key_hash(e, e->h_hash, e->hash);
-    if (half_of(hh) == p->t &&
-        audit_map_put_h(hashes, str(e->hash), hh, i, NULL) < 0) {
+    if (half_of(hid) != p->t)
+      continue;
+    e->copy_of = AUDIT_NONE;
+    e->pos = 0;
+    e->linked = 0;
+    size_t first;
+    int r = audit_index_put(ids, evs, str(e->id), hid, i, &first);
+    if (r < 0) {
       p->rc = -1;
       return NULL;
+    }
+    if (r == 0) {
+      const audit_event *f = &evs[first];
+      e->copy_of = first;
+      p->differs[i] = strcmp(str(f->hash), str(e->hash)) ||
+                      strcmp(str(f->content_hash), str(e->content_hash)) ||
+                      strcmp(str(f->subject), str(e->subject));
     }
   }
   return NULL;
 }
 
-/* by_hash from the first copies only (idx[0..nu)), when a later copy
- * differs from its first. */
-static int index_first_copies(const audit_event *evs, const size_t *idx,
-                              size_t nu, split_map *by_hash) {
-  split_free(by_hash);
-  if (split_reserve(by_hash, nu))
-    return -1;
-  for (size_t k = 0; k < nu; k++) {
-    const audit_event *e = &evs[idx[k]];
-    uint64_t h = audit_event_key_hash(e, e->h_hash, e->hash);
-    if (audit_map_put_h(&by_hash->half[half_of(h)], str(e->hash), h, idx[k],
-                        NULL) < 0)
-      return -1;
-  }
-  return 0;
-}
-
 int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
                       audit_chain_stats *st) {
   audit_chain_stats s = {0};
-  split_map by_id, by_hash;
-  split_init(&by_id);
-  split_init(&by_hash);
+  split_map by_id;
+  split_init(&by_id, offsetof(audit_event, id));
+  struct hash_index by_hash = {.evs = evs};
+  pthread_mutex_init(&by_hash.mu, NULL);
+  split_init(&by_hash.map, offsetof(audit_event, hash));
   size_t *idx = malloc((n ? n : 1) * sizeof *idx);
   unsigned char *differs = calloc(n ? n : 1, 1);
   size_t *bounds = NULL, ngroups = 0;
   int rc = -1;
-  if (!idx || !differs || split_reserve(&by_id, n) ||
-      split_reserve(&by_hash, n))
+  if (!idx || !differs || split_reserve(&by_id, n))
     goto done;
   struct first_pass half[2];
   for (int t = 0; t < 2; t++)
-    half[t] = (struct first_pass){evs, n, t, &by_id, &by_hash, differs, 0};
+    half[t] = (struct first_pass){evs, n, t, &by_id, differs, 0};
   pthread_t tid;
   int started = sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
                 pthread_create(&tid, NULL, first_pass, &half[1]) == 0;
@@ -660,7 +765,7 @@ int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
   if (half[0].rc || half[1].rc)
     goto done;
   /* The findings in reading order. */
-  size_t differing = 0, nu = 0;
+  size_t nu = 0, not_intact = 0;
   s.events = n;
   for (size_t i = 0; i < n; i++) {
     audit_event *e = &evs[i];
@@ -670,7 +775,6 @@ int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
         s.copies++;
         continue;
       }
-      differing++;
       if (audit_findings_add(out, AUDIT_ALTERED, NULL, evs, i, NULL, 0, 0,
                              "a second copy of event %s differs from the "
                              "one at offset %lld of %s/%d",
@@ -681,18 +785,25 @@ int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
     }
     idx[nu++] = i;
     if (e->hash != e->content_hash &&
-        strcmp(str(e->hash), str(e->content_hash)) &&
-        audit_findings_add(out, AUDIT_ALTERED, NULL, evs, i, NULL, 0, 0,
-                           "hash does not match its content (it says "
-                           "%.16s..., its content hashes to %.16s...)",
-                           str(e->hash), str(e->content_hash)))
-      goto done;
+        strcmp(str(e->hash), str(e->content_hash))) {
+      not_intact++;
+      if (audit_findings_add(out, AUDIT_ALTERED, NULL, evs, i, NULL, 0, 0,
+                             "hash does not match its content (it says "
+                             "%.16s..., its content hashes to %.16s...)",
+                             str(e->hash), str(e->content_hash)))
+        goto done;
+    }
   }
   s.unique = nu;
-  /* Every event read went into by_hash: the same as the first copies
-   * only, unless a later copy differs (its hash may be new). */
-  if (differing && index_first_copies(evs, idx, nu, &by_hash))
-    goto done;
+  by_hash.idx = idx;
+  by_hash.nu = nu;
+  by_hash.local_first = !not_intact;
+  if (not_intact) {
+    /* Two events may state one hash: the walks look in the whole map. */
+    if (hash_index_build(&by_hash, 1))
+      goto done;
+    by_hash.built = 1;
+  }
   if (group_by_subject(evs, idx, nu, &bounds, &ngroups))
     goto done;
   if (walk_all(evs, n, nu, idx, bounds, ngroups, &by_hash, out, &s.subjects))
@@ -703,7 +814,8 @@ done:
   free(differs);
   free(bounds);
   split_free(&by_id);
-  split_free(&by_hash);
+  split_free(&by_hash.map);
+  pthread_mutex_destroy(&by_hash.mu);
   if (st)
     *st = s;
   return rc;

@@ -51,8 +51,49 @@ static int dint(const audit_event *e, const char *key, long long *out) {
   return audit_data_get_int(e->data, key, out);
 }
 
-static int is(const audit_event *e, const char *type) {
-  return !strcmp(istr(e->type), type);
+/* The event types the rules read. */
+enum kind {
+  K_OTHER,
+  K_PROVISIONED,
+  K_RELEASED,
+  K_OUTPUT,
+  K_CONNECTED,
+  K_PASSED,
+  K_REGISTERED,
+  K_HANDED,
+  K_SOLD,
+  K_INPUT,
+  K_COUNT
+};
+
+static const char *const kind_types[K_COUNT] = {
+    [K_PROVISIONED] = "batch.provisioned", [K_RELEASED] = "batch.released",
+    [K_OUTPUT] = "batch.output_accepted",  [K_CONNECTED] = "sim.connected",
+    [K_PASSED] = "vendor.pilot_passed",    [K_REGISTERED] = "vendor.registered",
+    [K_HANDED] = "sims.handed_over",       [K_SOLD] = "sim.sold",
+    [K_INPUT] = "batch.input_issued"};
+
+/* The last types met, by address: a replay keeps one copy of each type
+ * (audit_intern.h), so most events are settled without a comparison. */
+#define KIND_CACHE 8
+struct kind_cache {
+  const char *type[KIND_CACHE];
+  unsigned char kind[KIND_CACHE];
+  unsigned next;
+};
+
+static enum kind kind_of(struct kind_cache *c, const char *type) {
+  for (int k = 0; k < KIND_CACHE; k++)
+    if (c->type[k] == type && type)
+      return (enum kind)c->kind[k];
+  enum kind kd = K_OTHER;
+  for (int k = 1; type && k < K_COUNT && kd == K_OTHER; k++)
+    if (!strcmp(type, kind_types[k]))
+      kd = (enum kind)k;
+  c->type[c->next] = type;
+  c->kind[c->next] = (unsigned char)kd;
+  c->next = (c->next + 1) % KIND_CACHE;
+  return kd;
 }
 
 struct range {
@@ -86,44 +127,45 @@ static const struct range *find_range(const struct range *r, size_t n,
   return NULL;
 }
 
-/* A map of key -> the first event (in "before" order) with that key. */
-static int put_earliest(audit_map *m, const audit_event *evs, const char *key,
-                        size_t i, size_t **slots, size_t *nslots) {
-  size_t old;
-  int r = audit_map_put(m, key, *nslots, &old);
-  if (r < 0)
-    return -1;
-  if (r == 1) {
-    size_t *s = realloc(*slots, (*nslots + 1) * sizeof **slots);
-    if (!s)
-      return -1;
-    *slots = s;
-    s[(*nslots)++] = i;
-    return 0;
-  }
-  if (!audit_before(&evs[(*slots)[old]], &evs[i]))
-    (*slots)[old] = i;
-  return 0;
-}
-
-static int get_ev(const audit_map *m, const size_t *slots, const char *key,
-                  size_t *ev) {
-  size_t s;
-  if (!key || !audit_map_get(m, key, &s))
-    return 0;
-  *ev = slots[s];
-  return 1;
-}
-
+/* key -> the first event (in "before" order) with that key: the map
+ * gives a place in slots, which holds the event. */
 struct idx {
   audit_map m;
   size_t *slots;
-  size_t n;
+  size_t n, cap;
 };
 
 static int idx_put(struct idx *x, const audit_event *evs, const char *key,
                    size_t i) {
-  return key ? put_earliest(&x->m, evs, key, i, &x->slots, &x->n) : 0;
+  if (!key)
+    return 0;
+  size_t old;
+  int r = audit_map_put(&x->m, key, x->n, &old);
+  if (r < 0)
+    return -1;
+  if (r == 0) {
+    if (!audit_before(&evs[x->slots[old]], &evs[i]))
+      x->slots[old] = i;
+    return 0;
+  }
+  if (x->n == x->cap) {
+    size_t cap = x->cap ? 2 * x->cap : 64;
+    size_t *s = realloc(x->slots, cap * sizeof *s);
+    if (!s)
+      return -1;
+    x->slots = s;
+    x->cap = cap;
+  }
+  x->slots[x->n++] = i;
+  return 0;
+}
+
+static int get_ev(const struct idx *x, const char *key, size_t *ev) {
+  size_t s;
+  if (!key || !audit_map_get(&x->m, key, &s))
+    return 0;
+  *ev = x->slots[s];
+  return 1;
 }
 
 static void idx_free(struct idx *x) {
@@ -154,44 +196,48 @@ int audit_invariants_check(const audit_event *evs, size_t n,
   struct range *out_ranges = NULL, *handed = NULL;
   size_t nout = 0, nhanded = 0;
   int rc = -1;
+  struct kind_cache kc = {{0}, {0}, 0};
+  unsigned char *kinds = malloc(n ? n : 1);
   out_ranges = malloc((n ? n : 1) * sizeof *out_ranges);
   handed = malloc((n ? n : 1) * sizeof *handed);
-  if (!out_ranges || !handed)
+  if (!kinds || !out_ranges || !handed)
     goto oom;
 
   /* The indexes. */
   for (size_t i = 0; i < n; i++) {
     const audit_event *e = &evs[i];
+    kinds[i] = (unsigned char)kind_of(&kc, e->type);
     if (e->copy_of != AUDIT_NONE)
       continue;
     /* The fields read only for the types that have them: most events are
      * a SIM's, and have neither. */
-    if (is(e, "batch.provisioned")) {
+    enum kind kd = (enum kind)kinds[i];
+    if (kd == K_PROVISIONED) {
       if (idx_put(&provisioned, evs, dstr(e, "batch_id"), i))
         goto oom;
-    } else if (is(e, "batch.released")) {
+    } else if (kd == K_RELEASED) {
       if (idx_put(&released, evs, dstr(e, "batch_id"), i))
         goto oom;
       const char *kind = dstr(e, "kind");
       if (kind && !strcmp(kind, "pilot") &&
           idx_put(&newvendor, evs, dstr(e, "vendor_id"), i))
         goto oom;
-    } else if (is(e, "batch.output_accepted")) {
+    } else if (kd == K_OUTPUT) {
       if (idx_put(&output, evs, dstr(e, "batch_id"), i))
         goto oom;
       const char *f = dstr(e, "iccid_first"), *l = dstr(e, "iccid_last");
       if (digits(f) && digits(l))
         out_ranges[nout++] = (struct range){f, l, i};
-    } else if (is(e, "sim.connected")) {
+    } else if (kd == K_CONNECTED) {
       if (idx_put(&connected, evs, dstr(e, "iccid"), i))
         goto oom;
-    } else if (is(e, "vendor.pilot_passed")) {
+    } else if (kd == K_PASSED) {
       if (idx_put(&passed, evs, dstr(e, "vendor_id"), i))
         goto oom;
-    } else if (is(e, "vendor.registered")) {
+    } else if (kd == K_REGISTERED) {
       if (idx_put(&newvendor, evs, dstr(e, "vendor_id"), i))
         goto oom;
-    } else if (is(e, "sims.handed_over")) {
+    } else if (kd == K_HANDED) {
       const char *f = dstr(e, "iccid_first"), *l = dstr(e, "iccid_last");
       if (digits(f) && digits(l))
         handed[nhanded++] = (struct range){f, l, i};
@@ -205,7 +251,7 @@ int audit_invariants_check(const audit_event *evs, size_t n,
     if (e->copy_of != AUDIT_NONE)
       continue;
     size_t j;
-    if (is(e, "sim.connected") && nout) {
+    if (kinds[i] == K_CONNECTED && nout) {
       /* connected-after-provisioned */
       const char *iccid = dstr(e, "iccid");
       st[R_CONNECTED].checked++;
@@ -217,7 +263,7 @@ int audit_invariants_check(const audit_event *evs, size_t n,
              "SIM %s connected, but no accepted output file "
              "(batch.output_accepted) holds it",
              istr(iccid));
-      else if (!get_ev(&provisioned.m, provisioned.slots, batch, &j))
+      else if (!get_ev(&provisioned, batch, &j))
         FIND(rule_names[R_CONNECTED], evs, i, NULL, 0, 0,
              "SIM %s connected, but its batch %s was never provisioned "
              "(no batch.provisioned)",
@@ -228,11 +274,11 @@ int audit_invariants_check(const audit_event *evs, size_t n,
              "(event %s at %s)",
              istr(iccid), istr(e->time), istr(batch), istr(evs[j].id),
              istr(evs[j].time));
-    } else if (is(e, "sim.sold")) {
+    } else if (kinds[i] == K_SOLD) {
       /* sold-after-connected */
       const char *iccid = dstr(e, "iccid");
       st[R_SOLD].checked++;
-      if (!get_ev(&connected.m, connected.slots, iccid, &j))
+      if (!get_ev(&connected, iccid, &j))
         FIND(rule_names[R_SOLD], evs, i, NULL, 0, 0,
              "SIM %s sold, but never connected (no sim.connected)",
              istr(iccid));
@@ -240,11 +286,11 @@ int audit_invariants_check(const audit_event *evs, size_t n,
         FIND(rule_names[R_SOLD], evs, i, NULL, 0, 0,
              "SIM %s sold at %s, before it was connected (event %s at %s)",
              istr(iccid), istr(e->time), istr(evs[j].id), istr(evs[j].time));
-    } else if (is(e, "batch.input_issued")) {
+    } else if (kinds[i] == K_INPUT) {
       /* pilot-before-production */
       const char *batch = dstr(e, "batch_id"), *vendor = dstr(e, "vendor_id");
       const char *kind = NULL;
-      if (get_ev(&released.m, released.slots, batch, &j)) {
+      if (get_ev(&released, batch, &j)) {
         kind = dstr(&evs[j], "kind");
         if (!vendor)
           vendor = dstr(&evs[j], "vendor_id");
@@ -257,10 +303,10 @@ int audit_invariants_check(const audit_event *evs, size_t n,
       }
       size_t nv;
       if (!kind || strcmp(kind, "production") || !vendor ||
-          !get_ev(&newvendor.m, newvendor.slots, vendor, &nv))
+          !get_ev(&newvendor, vendor, &nv))
         continue;
       st[R_PILOT].checked++;
-      if (!get_ev(&passed.m, passed.slots, vendor, &j))
+      if (!get_ev(&passed, vendor, &j))
         FIND(rule_names[R_PILOT], evs, i, NULL, 0, 0,
              "production batch %s of %s got its input file, but the "
              "vendor's pilot never passed (no vendor.pilot_passed)",
@@ -271,7 +317,7 @@ int audit_invariants_check(const audit_event *evs, size_t n,
              "the vendor's pilot passed (event %s at %s)",
              istr(batch), vendor, istr(e->time), istr(evs[j].id),
              istr(evs[j].time));
-    } else if (is(e, "batch.provisioned")) {
+    } else if (kinds[i] == K_PROVISIONED) {
       /* batch-counts */
       const char *batch = dstr(e, "batch_id");
       long long loaded = 0, present = 0, failed = 0, sims = 0, osims = 0,
@@ -292,14 +338,14 @@ int audit_invariants_check(const audit_event *evs, size_t n,
              "batch %s: loaded %lld + already_present %lld + failed %lld = "
              "%lld, not its %lld SIMs",
              istr(batch), loaded, present, failed, sum, sims);
-      if (get_ev(&output.m, output.slots, batch, &j) &&
-          dint(&evs[j], "sims", &osims) && osims != sum)
+      if (get_ev(&output, batch, &j) && dint(&evs[j], "sims", &osims) &&
+          osims != sum)
         FIND(rule_names[R_COUNTS], evs, i, NULL, 0, 0,
              "batch %s: loaded %lld + already_present %lld + failed %lld = "
              "%lld, but its output file had %lld SIMs (event %s)",
              istr(batch), loaded, present, failed, sum, osims, istr(evs[j].id));
-      if (get_ev(&released.m, released.slots, batch, &j) &&
-          dint(&evs[j], "quantity", &qty) && qty != sum)
+      if (get_ev(&released, batch, &j) && dint(&evs[j], "quantity", &qty) &&
+          qty != sum)
         FIND(rule_names[R_COUNTS], evs, i, NULL, 0, 0,
              "batch %s: loaded %lld + already_present %lld + failed %lld = "
              "%lld, but it was released for %lld SIMs (event %s)",
@@ -343,6 +389,7 @@ oom:
   idx_free(&connected);
   idx_free(&passed);
   idx_free(&newvendor);
+  free(kinds);
   free(out_ranges);
   free(handed);
   return rc;

@@ -36,10 +36,9 @@ void audit_map_init(audit_map *m) { memset(m, 0, sizeof *m); }
  * of a large map also misses the TLB. */
 #define HUGE_SLOTS ((size_t)2 << 20)
 
-static audit_map_slot *slots_new(size_t cap) {
-  size_t bytes = cap * sizeof(audit_map_slot);
+void *audit_map_table_new(size_t bytes) {
   if (bytes < HUGE_SLOTS)
-    return calloc(cap, sizeof(audit_map_slot));
+    return calloc(1, bytes ? bytes : 1);
   void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
@@ -48,11 +47,19 @@ static audit_map_slot *slots_new(size_t cap) {
   return p;
 }
 
-static void slots_free(audit_map_slot *s, size_t cap) {
-  if (s && cap * sizeof *s >= HUGE_SLOTS)
-    munmap(s, cap * sizeof *s);
+void audit_map_table_free(void *p, size_t bytes) {
+  if (p && bytes >= HUGE_SLOTS)
+    munmap(p, bytes);
   else
-    free(s);
+    free(p);
+}
+
+static audit_map_slot *slots_new(size_t cap) {
+  return audit_map_table_new(cap * sizeof(audit_map_slot));
+}
+
+static void slots_free(audit_map_slot *s, size_t cap) {
+  audit_map_table_free(s, cap * sizeof *s);
 }
 
 void audit_map_free(audit_map *m) {

@@ -44,4 +44,9 @@ int audit_map_put_h(audit_map *m, const char *key, uint64_t h, size_t val,
 int audit_map_get_h(const audit_map *m, const char *key, uint64_t h,
                     size_t *val);
 
+/* Zeroed memory for a table of bytes (huge pages asked for from 2 MiB:
+ * probes land anywhere in it), and its release. NULL when out of memory. */
+void *audit_map_table_new(size_t bytes);
+void audit_map_table_free(void *p, size_t bytes);
+
 #endif
