@@ -54,7 +54,7 @@ _Static_assert(ST_COUNT <= SP_FLOW_MAX_STEPS, "raise SP_FLOW_MAX_STEPS");
  * integer data fields, or NONE. */
 enum sims_rule { NONE, ONE, FIELDS };
 
-static const struct type_rule {
+static const struct sp_flow_type {
   const char *type;
   int step;
   enum sims_rule rule;
@@ -140,12 +140,12 @@ __attribute__((constructor)) static void index_types(void) {
   }
 }
 
-static const struct type_rule *rule_of(const char *type) {
+static const struct sp_flow_type *rule_of(const char *type) {
   if (!type)
     return NULL;
   for (unsigned k = type_hash(type); type_slot[k];
        k = (k + 1) & (TYPE_SLOTS - 1)) {
-    const struct type_rule *r = &types[type_slot[k] - 1];
+    const struct sp_flow_type *r = &types[type_slot[k] - 1];
     if (!strcmp(r->type, type))
       return r;
   }
@@ -159,7 +159,7 @@ const sp_flow_step *sp_flow_step_at(int i) {
 }
 
 int sp_flow_step_of(const char *type) {
-  const struct type_rule *r = rule_of(type);
+  const struct sp_flow_type *r = rule_of(type);
   return r ? r->step : -1;
 }
 
@@ -190,10 +190,17 @@ static long long json_field(void *ctx, const char *name) {
   return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
 }
 
+const sp_flow_type *sp_flow_type_of(const char *type) { return rule_of(type); }
+
 long long sp_flow_sims_by(const char *type,
                           long long (*get)(void *ctx, const char *field),
                           void *ctx) {
-  const struct type_rule *r = rule_of(type);
+  return sp_flow_type_sims(rule_of(type), get, ctx);
+}
+
+long long sp_flow_type_sims(const sp_flow_type *r,
+                            long long (*get)(void *ctx, const char *field),
+                            void *ctx) {
   if (!r || r->rule == NONE)
     return 0;
   if (r->rule == ONE)
@@ -210,7 +217,7 @@ long long sp_flow_sims_by(const char *type,
 }
 
 long long sp_flow_sims_of(const char *type, const json_t *data) {
-  const struct type_rule *r = rule_of(type);
+  const struct sp_flow_type *r = rule_of(type);
   if (r && r->rule != NONE && r->rule != ONE && !json_is_object(data))
     return 0;
   return sp_flow_sims_by(type, json_field, (void *)data);
@@ -289,11 +296,17 @@ static void copy_cut(char *dst, size_t cap, const char *s) {
 
 int sp_flow_apply_counted(sp_flow *f, const char *type, const char *subject,
                           long long time_ms, long long sims) {
-  int step = sp_flow_step_of(type);
-  if (step < 0) {
+  return sp_flow_apply_type(f, rule_of(type), subject, time_ms, sims);
+}
+
+int sp_flow_apply_type(sp_flow *f, const sp_flow_type *ft, const char *subject,
+                       long long time_ms, long long sims) {
+  if (!ft) {
     f->ignored++;
     return -1;
   }
+  int step = ft->step;
+  const char *type = ft->type;
   long long t = time_ms > 0 ? time_ms : 0;
   sp_flow_counts *c = &f->step[step];
   c->events++;

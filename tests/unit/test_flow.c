@@ -128,6 +128,12 @@ START_TEST(types_to_steps) {
 }
 END_TEST
 
+/* An integer data field for sp_flow_type_sims, -1 when none. */
+static long long json_get(void *ctx, const char *field) {
+  const json_t *v = json_object_get(ctx, field);
+  return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
 START_TEST(sim_counts) {
   static const struct {
     const char *type, *data;
@@ -173,6 +179,18 @@ START_TEST(sim_counts) {
   }
   ck_assert_int_eq(sp_flow_sims_of("sims.handed_over", NULL), 0);
   ck_assert_int_eq(sp_flow_sims_of("sim.sold", NULL), 1);
+  /* A type looked up once counts as its name does. */
+  for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+    json_t *d = js(c[i].data);
+    const sp_flow_type *t = sp_flow_type_of(c[i].type);
+    ck_assert_int_eq(t == NULL, sp_flow_step_of(c[i].type) < 0);
+    if (json_is_object(d))
+      ck_assert_msg(sp_flow_type_sims(t, json_get, d) == c[i].want, "%s %s",
+                    c[i].type, c[i].data);
+    json_decref(d);
+  }
+  ck_assert_ptr_null(sp_flow_type_of(NULL));
+  ck_assert_int_eq(sp_flow_type_sims(NULL, json_get, NULL), 0);
   /* A forged huge count is capped, not overflowed. */
   json_t *d = js("{\"loaded\": 9223372036854775807, "
                  "\"already_present\": 9223372036854775807}");
@@ -248,6 +266,18 @@ START_TEST(fold_counts_and_times) {
   ck_assert_str_eq(f.step[b9].last_type, "sim.connected");
   ck_assert_uint_eq(f.events, 5);
   ck_assert_uint_eq(f.ignored, 0);
+  /* The same fold with the type looked up once. */
+  long long t12;
+  sp_flow_parse_time("2026-11-25T12:00:00Z", &t12);
+  ck_assert_int_eq(
+      sp_flow_apply_type(&f, sp_flow_type_of("sim.connected"), "sim/2", t12, 1),
+      b9);
+  ck_assert_uint_eq(f.step[b9].events, 3);
+  ck_assert(f.step[b9].sims == 2 && f.step[b9].last_ms == t12);
+  ck_assert_str_eq(sp_flow_recent_at(&f, f.nrecent - 1)->subject, "sim/2");
+  ck_assert_int_eq(sp_flow_apply_type(&f, NULL, "sim/3", t5, 1), -1);
+  ck_assert_uint_eq(f.ignored, 1);
+  ck_assert_uint_eq(f.events, 6);
   /* Steps with nothing stay zero. */
   ck_assert_uint_eq(f.step[sp_flow_step_by_code("B5")].events, 0);
   ck_assert(f.step[sp_flow_step_by_code("B5")].first_ms == 0);
@@ -321,15 +351,15 @@ END_TEST
 
 /* Each stored SIM state maps to the step that brings a SIM there. */
 START_TEST(sim_state_steps) {
-  const char *want[][2] = {{"produced", "B4"},   {"provisioned", "B6"},
-                           {"hlr_failed", "B6"}, {"handed_over", "B7"},
-                           {"in_stock", "B8"},   {"at_shop", "SHOP"},
-                           {"connected", "B9"},  {"sold", "B10"},
-                           {"delivered", "B11"}, {"faulty", "INC"},
-                           {"returned", "INC"}};
+  const char *want[][2] = {
+      {"produced", "B4"},    {"provisioned", "B6"}, {"hlr_failed", "B6"},
+      {"handed_over", "B7"}, {"in_stock", "B8"},    {"at_shop", "SHOP"},
+      {"connected", "B9"},   {"sold", "B10"},       {"delivered", "B11"},
+      {"faulty", "INC"},     {"returned", "INC"}};
   for (size_t i = 0; i < sizeof want / sizeof *want; i++)
-    ck_assert_str_eq(sp_flow_step_at(sp_flow_step_of_sim_state(want[i][0]))->code,
-                     want[i][1]);
+    ck_assert_str_eq(
+        sp_flow_step_at(sp_flow_step_of_sim_state(want[i][0]))->code,
+        want[i][1]);
   ck_assert_int_eq(sp_flow_step_of_sim_state("lost"), -1);
   ck_assert_int_eq(sp_flow_step_of_sim_state(NULL), -1);
 }

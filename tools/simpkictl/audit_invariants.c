@@ -206,6 +206,10 @@ int audit_invariants_check(const audit_event *evs, size_t n,
   /* The indexes. */
   for (size_t i = 0; i < n; i++) {
     const audit_event *e = &evs[i];
+    if (i + 8 < n && evs[i + 8].data) { /* what the next events' rules read */
+      __builtin_prefetch(evs[i + 8].data);
+      __builtin_prefetch((const char *)evs[i + 8].data + 64);
+    }
     kinds[i] = (unsigned char)kind_of(&kc, e->type);
     if (e->copy_of != AUDIT_NONE)
       continue;
@@ -248,6 +252,10 @@ int audit_invariants_check(const audit_event *evs, size_t n,
 
   for (size_t i = 0; i < n; i++) {
     const audit_event *e = &evs[i];
+    if (i + 8 < n && kinds[i + 8] != K_OTHER && evs[i + 8].data) {
+      __builtin_prefetch(evs[i + 8].data);
+      __builtin_prefetch((const char *)evs[i + 8].data + 64);
+    }
     if (e->copy_of != AUDIT_NONE)
       continue;
     size_t j;

@@ -55,7 +55,7 @@ struct topic_count {
 struct pipeline;
 struct replay {
   const sp_jschema_set *schemas; /* NULL: no schema check */
-  audit_checker *checker; /* the reader's, when it parses itself */
+  audit_checker *checker;        /* the reader's, when it parses itself */
   struct pipeline *pl; /* NULL: the reader parses each message itself */
   /* What is kept of the events: one arena per thread that checks them
    * (arena[MAX_WORKERS] the reader's), freed with the events. */
@@ -65,7 +65,7 @@ struct replay {
   /* One pointer per subject and per type across the workers' copies:
    * the checks after the read compare them by pointer. */
   audit_intern subjects, types;
-  size_t expected; /* messages the partitions held at the start */
+  size_t expected;      /* messages the partitions held at the start */
   audit_findings early; /* found while reading: not events, lost starts */
   unsigned long not_events;
   struct topic_count topics[MAX_TOPICS];
@@ -607,20 +607,45 @@ struct counts {
   int rc; /* -1 out of memory */
 };
 
+/* The last types met and their place in the flow, by address: the
+ * replay keeps one copy of each type's name (audit_intern.h). */
+#define TYPE_CACHE 8
+struct type_cache {
+  const char *name[TYPE_CACHE];
+  const sp_flow_type *type[TYPE_CACHE];
+  unsigned next;
+};
+
+static const sp_flow_type *flow_type(struct type_cache *c, const char *name) {
+  for (int k = 0; k < TYPE_CACHE; k++)
+    if (c->name[k] == name && name)
+      return c->type[k];
+  const sp_flow_type *t = sp_flow_type_of(name);
+  c->name[c->next] = name;
+  c->type[c->next] = t;
+  c->next = (c->next + 1) % TYPE_CACHE;
+  return t;
+}
+
 static void *count_selection(void *arg) {
   struct counts *c = arg;
+  struct type_cache types = {{0}, {0}, 0};
   audit_map subj, om;
   audit_map_init(&subj);
   audit_map_init(&om);
   const char *last_o = NULL;
   size_t last_k = 0;
   c->rc = -1;
+  size_t cap = 0;
   c->sel = calloc(c->n ? c->n : 1, 1);
-  c->oc = calloc(c->n ? c->n : 1, sizeof *c->oc);
-  if (!c->sel || !c->oc)
+  if (!c->sel)
     goto done;
   for (size_t i = 0; i < c->n; i++) {
     const audit_event *e = &c->evs[i];
+    if (i + 8 < c->n) { /* what the next events' counts read */
+      __builtin_prefetch(c->evs[i + 8].data);
+      __builtin_prefetch(c->evs[i + 8].correlationid);
+    }
     if (!audit_filter_match(c->flt, e))
       continue;
     c->sel[i] = 1;
@@ -638,8 +663,17 @@ static void *count_selection(void *arg) {
     /* An order's events come in runs: the last one is tried first. */
     if (!last_o || (o != last_o && strcmp(o, last_o))) {
       if (!audit_map_get(&om, o, &k)) {
+        if (c->noc == cap) { /* orders are few beside events */
+          size_t ncap = cap ? 2 * cap : 16;
+          struct order_counts *v = realloc(c->oc, ncap * sizeof *v);
+          if (!v)
+            goto done;
+          c->oc = v;
+          cap = ncap;
+        }
         k = c->noc++;
         c->oc[k].order = o;
+        c->oc[k].bcycp_ref = NULL;
         sp_flow_init(&c->oc[k].flow);
         if (audit_map_put(&om, o, k, NULL) < 0)
           goto done;
@@ -649,10 +683,12 @@ static void *count_selection(void *arg) {
     }
     if (!c->oc[k].bcycp_ref)
       c->oc[k].bcycp_ref = audit_data_str(e, "bcycp_ref");
-    sp_flow_apply_counted(&c->oc[k].flow, e->type, e->subject, e->time_ms,
-                          sp_flow_sims_by(e->type, kept_int, (void *)e->data));
+    const sp_flow_type *ft = flow_type(&types, e->type);
+    sp_flow_apply_type(&c->oc[k].flow, ft, e->subject, e->time_ms,
+                       sp_flow_type_sims(ft, kept_int, (void *)e->data));
   }
-  qsort(c->oc, c->noc, sizeof *c->oc, by_order);
+  if (c->noc)
+    qsort(c->oc, c->noc, sizeof *c->oc, by_order);
   c->rc = 0;
 done:
   audit_map_free(&subj);
@@ -1171,7 +1207,6 @@ done:
   phase_done(&phase_ms, "free");
   return rc;
 }
-
 
 int sp_cmd_audit(int argc, char **argv) {
   if (argc < 2) {
