@@ -51,24 +51,25 @@ typedef enum audit_kind {
 const char *audit_kind_name(audit_kind k);
 
 typedef struct audit_event {
-  /* Given by the caller (not copied, not freed). */
+  /* Given by the caller (not copied, not freed). The ints sit in pairs:
+   * a replay holds one of these per event. */
   const char *topic;
   int32_t partition;
+  int in_arena; /* 1: the strings (id first) are not the event's to free */
   int64_t offset;
   const char *id, *subject, *type, *time, *correlationid;
   const char *prevhash, *hash; /* as stated in the event */
   const char *content_hash;    /* computed over its canonical bytes */
   long long time_ms;           /* the event time; -1 when unknown */
   const audit_data *data;      /* its kept fields; may be NULL */
-  int in_arena; /* 1: the strings (id first) are not the event's to free */
   /* audit_map_hash of id, subject, hash and prevhash, when hashed is 1
    * (the replay's workers compute them); else the check does. */
   uint64_t h_id, h_subject, h_hash, h_prev;
   int hashed;
   /* Set by audit_chain_check. */
+  int linked;     /* 1 when on the chain that starts at the genesis */
   size_t copy_of; /* AUDIT_NONE, or the first copy of the same id */
   long pos;       /* place in its subject's chain walk, from 1; 0 none */
-  int linked;     /* 1 when on the chain that starts at the genesis */
 } audit_event;
 
 typedef struct audit_finding {

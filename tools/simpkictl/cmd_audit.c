@@ -262,13 +262,17 @@ static int merge_one(struct replay *r, const char *topic, int32_t partition,
     tc->events++;
   if (r->n == r->cap) {
     /* As many as the partitions held at the start, at first: no copy of
-     * a large array while reading. */
+     * a large array while reading. Huge pages asked for (the array is
+     * written once, through): a small page costs a fault each 4 KiB. */
     size_t cap = r->cap ? r->cap * 2 : r->expected > 1024 ? r->expected : 1024;
-    audit_event *v = realloc(r->evs, cap * sizeof *v);
+    audit_event *v = audit_map_table_new(cap * sizeof *v);
     if (!v) {
       audit_parsed_clear(p);
       return -1;
     }
+    if (r->n)
+      memcpy(v, r->evs, r->n * sizeof *v);
+    audit_map_table_free(r->evs, r->cap * sizeof *r->evs);
     r->evs = v;
     r->cap = cap;
   }
@@ -540,7 +544,7 @@ static void replay_free(struct replay *r) {
       free((void *)e->id); /* all its strings: one allocation */
     audit_data_free((audit_data *)e->data);
   }
-  free(r->evs);
+  audit_map_table_free(r->evs, r->cap * sizeof *r->evs);
   audit_intern_free(&r->subjects);
   audit_intern_free(&r->types);
   for (int k = 0; k <= MAX_WORKERS; k++)
