@@ -299,16 +299,14 @@ int sp_flow_apply_counted(sp_flow *f, const char *type, const char *subject,
   return sp_flow_apply_type(f, rule_of(type), subject, time_ms, sims);
 }
 
-int sp_flow_apply_type(sp_flow *f, const sp_flow_type *ft, const char *subject,
-                       long long time_ms, long long sims) {
+int sp_flow_count_type(sp_flow *f, const sp_flow_type *ft, long long time_ms,
+                       long long sims) {
   if (!ft) {
     f->ignored++;
     return -1;
   }
-  int step = ft->step;
-  const char *type = ft->type;
   long long t = time_ms > 0 ? time_ms : 0;
-  sp_flow_counts *c = &f->step[step];
+  sp_flow_counts *c = &f->step[ft->step];
   c->events++;
   c->sims += sims;
   /* Partitions interleave, so times arrive out of order. */
@@ -316,13 +314,20 @@ int sp_flow_apply_type(sp_flow *f, const sp_flow_type *ft, const char *subject,
     c->first_ms = t;
   if (t && t > c->last_ms)
     c->last_ms = t;
-  copy_cut(c->last_type, sizeof c->last_type, type);
   f->events++;
+  return ft->step;
+}
 
+int sp_flow_apply_type(sp_flow *f, const sp_flow_type *ft, const char *subject,
+                       long long time_ms, long long sims) {
+  int step = sp_flow_count_type(f, ft, time_ms, sims);
+  if (step < 0)
+    return -1;
+  copy_cut(f->step[step].last_type, sizeof f->step[step].last_type, ft->type);
   sp_flow_recent *r = &f->recent[f->next_recent];
-  r->time_ms = t;
+  r->time_ms = time_ms > 0 ? time_ms : 0;
   r->step = step;
-  copy_cut(r->type, sizeof r->type, type);
+  copy_cut(r->type, sizeof r->type, ft->type);
   copy_cut(r->subject, sizeof r->subject, subject);
   f->next_recent = (f->next_recent + 1) % SP_FLOW_RECENT;
   if (f->nrecent < SP_FLOW_RECENT)

@@ -124,6 +124,11 @@ int sp_flow_apply_counted(sp_flow *f, const char *type, const char *subject,
 /* sp_flow_apply_counted for a type looked up already (NULL: ignored). */
 int sp_flow_apply_type(sp_flow *f, const sp_flow_type *t, const char *subject,
                        long long time_ms, long long sims);
+/* The same, counts and times only: neither the last events (recent) nor
+ * each step's last type, for a reader that shows neither (the audit
+ * replay's counts per order). */
+int sp_flow_count_type(sp_flow *f, const sp_flow_type *t, long long time_ms,
+                       long long sims);
 /* The i-th of the last events kept, 0 the oldest, i < f->nrecent. */
 const sp_flow_recent *sp_flow_recent_at(const sp_flow *f, size_t i);
 

@@ -299,7 +299,30 @@ START_TEST(kept_data_packing) {
   ck_assert(json_equal(back, want));
   json_decref(back);
   json_decref(want);
+  ck_assert(audit_data_owns(d)); /* malloc's, and its failures */
   audit_data_free(d);
+  /* From an arena: nothing of its own unless it holds failures. */
+  audit_arena *a = audit_arena_new();
+  ck_assert_ptr_nonnull(a);
+  sp_jdoc jd;
+  sp_jdoc_init(&jd);
+  static const char plain[] = "{\"iccid\":\"89840177000000000017\",\"sims\":5}",
+                    failing[] = "{\"failures\":[{\"iccid\":\"x\"}],\"sims\":5}";
+  ck_assert_int_eq(sp_jdoc_parse(&jd, plain, strlen(plain)), 0);
+  d = audit_data_from_jv(&jd, sp_jdoc_root(&jd), audit_arena_alloc_cb, a);
+  ck_assert_ptr_nonnull(d);
+  ck_assert_str_eq(audit_data_get_str(d, "iccid"), "89840177000000000017");
+  ck_assert(!audit_data_owns(d));
+  audit_data_free(d);
+  ck_assert_int_eq(sp_jdoc_parse(&jd, failing, strlen(failing)), 0);
+  d = audit_data_from_jv(&jd, sp_jdoc_root(&jd), audit_arena_alloc_cb, a);
+  ck_assert_ptr_nonnull(d);
+  ck_assert_int_eq(json_array_size(audit_data_failures(d)), 1);
+  ck_assert(audit_data_owns(d));
+  audit_data_free(d);
+  ck_assert(!audit_data_owns(NULL));
+  sp_jdoc_free(&jd);
+  audit_arena_free(a);
   /* No field at all; no object. */
   json_t *empty = json_object();
   d = audit_data_from_json(empty);

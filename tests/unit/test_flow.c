@@ -278,6 +278,19 @@ START_TEST(fold_counts_and_times) {
   ck_assert_int_eq(sp_flow_apply_type(&f, NULL, "sim/3", t5, 1), -1);
   ck_assert_uint_eq(f.ignored, 1);
   ck_assert_uint_eq(f.events, 6);
+  /* Counts only: the last events and the step's last type stay. */
+  size_t nrecent = f.nrecent, next = f.next_recent;
+  ck_assert_int_eq(
+      sp_flow_count_type(&f, sp_flow_type_of("sim.sold"), t12 + 1, 1),
+      sp_flow_step_by_code("B10"));
+  ck_assert_uint_eq(f.step[sp_flow_step_by_code("B10")].events, 1);
+  ck_assert(f.step[sp_flow_step_by_code("B10")].first_ms == t12 + 1);
+  ck_assert_str_eq(f.step[sp_flow_step_by_code("B10")].last_type, "");
+  ck_assert_uint_eq(f.nrecent, nrecent);
+  ck_assert_uint_eq(f.next_recent, next);
+  ck_assert_uint_eq(f.events, 7);
+  ck_assert_int_eq(sp_flow_count_type(&f, NULL, t12, 1), -1);
+  ck_assert_uint_eq(f.ignored, 2);
   /* Steps with nothing stay zero. */
   ck_assert_uint_eq(f.step[sp_flow_step_by_code("B5")].events, 0);
   ck_assert(f.step[sp_flow_step_by_code("B5")].first_ms == 0);

@@ -128,6 +128,14 @@ static int keep_msg(void *opaque, const char *topic, rd_kafka_message_t *m) {
   return 0;
 }
 
+static int count_msg(void *opaque, const char *topic, rd_kafka_message_t *m) {
+  (void)opaque;
+  ck_assert_str_eq(topic, "reader.ends");
+  nkept++;
+  rd_kafka_message_destroy(m);
+  return 0;
+}
+
 START_TEST(hands_messages_over) {
   char err[512];
   rd_kafka_t *rk = reader();
@@ -196,6 +204,51 @@ START_TEST(no_progress_times_out) {
 }
 END_TEST
 
+/* Each partition's ends asked in one request per broker and end: the
+ * empty partitions' ends meet, and a partition the topic does not have
+ * is left unknown (-1), for the reader to ask it alone and name it. */
+START_TEST(ends_of_all_partitions_at_once) {
+  char err[512];
+  ck_assert_int_eq(rd_kafka_mock_topic_create(mc, "reader.ends", 4, 1), 0);
+  rd_kafka_conf_t *pc = rd_kafka_conf_new();
+  ck_assert_int_eq(
+      rd_kafka_conf_set(pc, "bootstrap.servers", bootstrap, err, sizeof err),
+      RD_KAFKA_CONF_OK);
+  rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
+  ck_assert_msg(p != NULL, "%s", err);
+  for (int i = 0; i < 8; i++) /* 3 to partition 1, 5 to partition 3 */
+    ck_assert_int_eq(rd_kafka_producev(p, RD_KAFKA_V_TOPIC("reader.ends"),
+                                       RD_KAFKA_V_PARTITION(i < 3 ? 1 : 3),
+                                       RD_KAFKA_V_VALUE("message x", 9),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_END),
+                     RD_KAFKA_RESP_ERR_NO_ERROR);
+  ck_assert_int_eq(rd_kafka_flush(p, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_destroy(p);
+
+  rd_kafka_t *rk = reader();
+  rd_kafka_metadata_partition_t parts[5] = {
+      {.id = 0}, {.id = 1}, {.id = 2}, {.id = 3}, {.id = 99}};
+  rd_kafka_metadata_topic_t t = {
+      .topic = "reader.ends", .partition_cnt = 5, .partitions = parts};
+  int64_t ends[10];
+  rd_query_ends(rk, "reader.ends", &t, ends, sp_reader_now_ms() + 10000);
+  const int64_t want[10] = {0, 0, 0, 3, 0, 0, 0, 5, -1, -1};
+  for (int i = 0; i < 10; i++)
+    ck_assert_msg(ends[i] == want[i], "ends[%d] = %lld, want %lld", i,
+                  (long long)ends[i], (long long)want[i]);
+  /* Read through: the 8 messages, the empty partitions done at once. */
+  const char *topics[] = {"reader.ends"};
+  nkept = 0;
+  ck_assert_int_eq(sp_reader_read_to_end_keep(rk, topics, 1, 10000, NULL,
+                                              count_msg, NULL, err, sizeof err),
+                   0);
+  ck_assert_int_eq(nkept, 8);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("kafka_reader");
   TCase *tc = tcase_create("core");
@@ -205,6 +258,7 @@ int main(void) {
   tcase_add_test(tc, callback_stops_the_read);
   tcase_add_test(tc, hands_messages_over);
   tcase_add_test(tc, no_progress_times_out);
+  tcase_add_test(tc, ends_of_all_partitions_at_once);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

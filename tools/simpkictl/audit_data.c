@@ -15,7 +15,7 @@ enum {
 #define X(name) F_##name,
   AUDIT_DATA_FIELDS
 #undef X
-  F_COUNT
+      F_COUNT
 };
 _Static_assert(F_COUNT <= 32, "a bit per field in a uint32_t");
 #define X(name) _Static_assert(sizeof #name - 1 < 32, "a name shorter than 32");
@@ -154,6 +154,10 @@ audit_data *audit_data_from_jv(const sp_jdoc *d, const sp_jv *data,
     }
   }
   return pack(&f, alloc, ctx);
+}
+
+int audit_data_owns(const audit_data *d) {
+  return d && (d->failures || !d->from_alloc);
 }
 
 void audit_data_free(audit_data *d) {

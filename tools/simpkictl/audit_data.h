@@ -17,10 +17,11 @@ typedef struct audit_data audit_data;
  * left out), and "failures" (batch.provisioned's SIMs left out of the HLR,
  * kept as JSON). */
 #define AUDIT_DATA_FIELDS                                                      \
-  X(order_id) X(bcycp_ref) X(batch_id) X(pilot_batch_id) X(iccid)              \
-  X(iccid_first) X(iccid_last) X(vendor_id) X(kind) X(sims) X(quantity)        \
-  X(loaded) X(already_present) X(failed) X(persons) X(ctkv) X(shop) X(state)   \
-  X(case_id)
+  X(order_id)                                                                  \
+  X(bcycp_ref) X(batch_id) X(pilot_batch_id) X(iccid) X(iccid_first)           \
+      X(iccid_last) X(vendor_id) X(kind) X(sims) X(quantity) X(loaded)         \
+          X(already_present) X(failed) X(persons) X(ctkv) X(shop) X(state)     \
+              X(case_id)
 
 /* From a data object (jansson or jdoc). NULL when out of memory; a value
  * that is no object gives an empty one. from_jv takes its bytes from alloc
@@ -31,11 +32,13 @@ audit_data *audit_data_from_json(const json_t *data);
 audit_data *audit_data_from_jv(const sp_jdoc *d, const sp_jv *data,
                                audit_data_alloc alloc, void *ctx);
 void audit_data_free(audit_data *d);
+/* 1 when audit_data_free has something to free (malloc's memory, the
+ * failures), 0 when d is wholly its allocator's (or NULL). */
+int audit_data_owns(const audit_data *d);
 
 /* The string field named key (n bytes), or NULL (absent, not a string,
  * not kept). */
-const char *audit_data_get_strn(const audit_data *d, const char *key,
-                                size_t n);
+const char *audit_data_get_strn(const audit_data *d, const char *key, size_t n);
 /* 1 and *v when the field is an integer, else 0. */
 int audit_data_get_intn(const audit_data *d, const char *key, size_t n,
                         long long *v);

@@ -110,6 +110,42 @@ struct rd_all {
   sp_reader_keep_cb keep; /* or: takes each message whole */
 };
 
+/* Both ends of each of the topic's partitions (ends[2i] the first offset,
+ * ends[2i + 1] the end; -1 where unknown) in one request per broker for
+ * each end: ListOffsets with the logical times -2 (earliest) and -1
+ * (latest), what rd_kafka_query_watermark_offsets asks one partition at a
+ * time. A topic of many partitions is then two round trips, not two per
+ * partition. */
+static void rd_query_ends(rd_kafka_t *rk, const char *topic,
+                          const rd_kafka_metadata_topic_t *t, int64_t *ends,
+                          long deadline) {
+  for (int i = 0; i < 2 * t->partition_cnt; i++)
+    ends[i] = -1;
+  for (int e = 0; e < 2 && t->partition_cnt > 0; e++) {
+    rd_kafka_topic_partition_list_t *l =
+        rd_kafka_topic_partition_list_new(t->partition_cnt);
+    for (int i = 0; i < t->partition_cnt; i++)
+      rd_kafka_topic_partition_list_add(l, topic, t->partitions[i].id)->offset =
+          e ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+    long left = deadline - sp_reader_now_ms();
+    if (rd_kafka_offsets_for_times(rk, l, left > 0 ? (int)left : 1) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR)
+      for (int k = 0; k < l->cnt; k++) {
+        const rd_kafka_topic_partition_t *r = &l->elems[k];
+        /* In the order asked, as a rule; looked for when not. */
+        int i = k < t->partition_cnt && t->partitions[k].id == r->partition
+                    ? k
+                    : -1;
+        for (int j = 0; i < 0 && j < t->partition_cnt; j++)
+          if (t->partitions[j].id == r->partition)
+            i = j;
+        if (i >= 0 && !r->err && r->offset >= 0)
+          ends[2 * i + e] = r->offset;
+      }
+    rd_kafka_topic_partition_list_destroy(l);
+  }
+}
+
 static int rd_add_topic(struct rd_all *d, const char *topic, char *errstr,
                         size_t errlen) {
   long deadline = sp_reader_now_ms() + d->timeout_ms;
@@ -155,15 +191,28 @@ static int rd_add_topic(struct rd_all *d, const char *topic, char *errstr,
     return -1;
   }
   d->parts = np;
+  int64_t *ends = calloc(2 * (size_t)(t->partition_cnt ? t->partition_cnt : 1),
+                         sizeof *ends);
+  if (!ends) {
+    rd_kafka_metadata_destroy(md);
+    snprintf(errstr, errlen, "out of memory");
+    return -1;
+  }
+  rd_query_ends(d->rk, topic, t, ends, deadline);
   for (int i = 0; i < t->partition_cnt; i++) {
     int32_t p = t->partitions[i].id;
-    int64_t lo = 0, hi = 0;
+    int64_t lo = ends[2 * i], hi = ends[2 * i + 1];
     long left = deadline - sp_reader_now_ms();
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-        d->rk, topic, p, &lo, &hi, left > 0 ? (int)left : 1);
+    /* One partition at a time where the batch said nothing of it. */
+    rd_kafka_resp_err_t err =
+        lo >= 0 && hi >= 0
+            ? RD_KAFKA_RESP_ERR_NO_ERROR
+            : rd_kafka_query_watermark_offsets(d->rk, topic, p, &lo, &hi,
+                                               left > 0 ? (int)left : 1);
     if (err) {
       snprintf(errstr, errlen, "cannot read the end of %s [%d]: %s", topic,
                (int)p, rd_kafka_err2str(err));
+      free(ends);
       rd_kafka_metadata_destroy(md);
       return -1;
     }
@@ -176,6 +225,7 @@ static int rd_add_topic(struct rd_all *d, const char *topic, char *errstr,
     if (pt->done)
       d->ndone++;
   }
+  free(ends);
   rd_kafka_metadata_destroy(md);
   return 0;
 }
