@@ -67,17 +67,22 @@ static void both(const char *msg, size_t len) {
   audit_parsed_clear(&b);
 }
 
-static char *sealed(const char *type, const char *subject, json_t *data,
-                    size_t *len) {
+static char *sealed_after(const char *type, const char *subject, json_t *data,
+                          const char *prev, size_t *len) {
   sp_event ev;
   char err[256];
   ck_assert_int_eq(sp_event_init(&ev, "/simpki/inventory", type, subject, NULL,
                                  "ORD-2026-000001", data, err, sizeof err),
                    0);
-  ck_assert_int_eq(sp_event_seal(&ev, SP_EVENT_GENESIS), 0);
+  ck_assert_int_eq(sp_event_seal(&ev, prev), 0);
   char *s = sp_event_serialize(&ev, len);
   sp_event_clear(&ev);
   return s;
+}
+
+static char *sealed(const char *type, const char *subject, json_t *data,
+                    size_t *len) {
+  return sealed_after(type, subject, data, SP_EVENT_GENESIS, len);
 }
 
 /* Events of real types (valid), one with a Vietnamese text, one of a type
@@ -263,6 +268,63 @@ START_TEST(shared_subject_and_type) {
 }
 END_TEST
 
+/* With an arena, a prevhash that is the hash of an event kept lately is
+ * that event's copy; any other is the event's own; without an arena each
+ * event has its own. */
+START_TEST(prevhash_shares_its_predecessors_hash) {
+  audit_arena *ar = audit_arena_new();
+  audit_checker *ck = audit_checker_new(schemas);
+  ck_assert(ar && ck);
+  audit_checker_set_arena(ck, ar);
+  const char *subject = "sim/8984017710000000001";
+  char *m[4];
+  size_t l[4];
+  audit_parsed p[4];
+  m[0] = sealed("sim.connected", subject,
+                json_pack("{s:s,s:s}", "iccid", "8984017710000000001", "msisdn",
+                          "84901234567"),
+                &l[0]);
+  for (int i = 0; i < 3; i++) {
+    if (i > 0)
+      m[i] = sealed_after("sim.connected", subject,
+                          json_pack("{s:s,s:s}", "iccid", "8984017710000000001",
+                                    "msisdn", "84901234567"),
+                          p[i - 1].hash, &l[i]);
+    ck_assert_int_eq(audit_message_check(ck, m[i], l[i], &p[i]), 0);
+    ck_assert_int_eq(p[i].status, 0);
+  }
+  ck_assert_str_eq(p[0].prevhash, SP_EVENT_GENESIS);
+  ck_assert_ptr_eq(p[1].prevhash, p[0].hash);
+  ck_assert_ptr_eq(p[2].prevhash, p[1].hash);
+  ck_assert_ptr_ne(p[2].prevhash, p[0].hash);
+  /* Onto a hash never kept: a copy of its own, equal. */
+  char other[SP_EVENT_HASH_HEX + 1];
+  memset(other, 'c', SP_EVENT_HASH_HEX);
+  other[SP_EVENT_HASH_HEX] = '\0';
+  m[3] = sealed_after("sim.connected", subject,
+                      json_pack("{s:s,s:s}", "iccid", "8984017710000000001",
+                                "msisdn", "84901234567"),
+                      other, &l[3]);
+  ck_assert_int_eq(audit_message_check(ck, m[3], l[3], &p[3]), 0);
+  ck_assert_str_eq(p[3].prevhash, other);
+  for (int i = 0; i < 3; i++)
+    ck_assert_ptr_ne(p[3].prevhash, p[i].hash);
+  /* Without an arena: its own, though equal. */
+  audit_parsed q;
+  audit_checker_set_arena(ck, NULL);
+  ck_assert_int_eq(audit_message_check(ck, m[1], l[1], &q), 0);
+  ck_assert_str_eq(q.prevhash, p[0].hash);
+  ck_assert_ptr_ne(q.prevhash, p[0].hash);
+  audit_parsed_clear(&q);
+  for (int i = 0; i < 4; i++) {
+    audit_parsed_clear(&p[i]);
+    free(m[i]);
+  }
+  audit_checker_free(ck);
+  audit_arena_free(ar);
+}
+END_TEST
+
 /* The kept fields, packed: strings and integers read back as given, in
  * any order and mix, the others left out; the same from an arena. */
 START_TEST(kept_data_packing) {
@@ -440,6 +502,7 @@ int main(void) {
   tcase_add_test(tc, every_one_byte_mutation);
   tcase_add_test(tc, arena_blocks);
   tcase_add_test(tc, shared_subject_and_type);
+  tcase_add_test(tc, prevhash_shares_its_predecessors_hash);
   tcase_add_test(tc, kept_data_packing);
   tcase_add_test(tc, names_by_length);
   suite_add_tcase(s, tc);

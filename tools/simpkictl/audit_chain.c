@@ -325,8 +325,9 @@ static int check_order(struct walk *w) {
 static long local_pred(struct walk *w, size_t i, const char *key, uint64_t h) {
   if (i > 0) {
     const audit_event *p = ev_at(w, (long)i - 1);
-    if (audit_event_key_hash(p, p->h_hash, p->hash) == h &&
-        !strcmp(str(p->hash), key))
+    /* The workers point a prevhash at the predecessor's hash they kept. */
+    if (p->hash == key || (audit_event_key_hash(p, p->h_hash, p->hash) == h &&
+                           !strcmp(str(p->hash), key)))
       return (long)i - 1;
   }
   size_t mask = w->by_hash_cap - 1;
@@ -344,8 +345,8 @@ static long local_pred(struct walk *w, size_t i, const char *key, uint64_t h) {
   /* Hashes are unique here (local_first): the first match is the one. */
   for (size_t k = (size_t)h & mask; w->by_hash[k]; k = (k + 1) & mask) {
     const audit_event *e = ev_at(w, (long)w->by_hash[k] - 1);
-    if (audit_event_key_hash(e, e->h_hash, e->hash) == h &&
-        !strcmp(str(e->hash), key))
+    if (e->hash == key || (audit_event_key_hash(e, e->h_hash, e->hash) == h &&
+                           !strcmp(str(e->hash), key)))
       return (long)w->by_hash[k] - 1;
   }
   return -1;
