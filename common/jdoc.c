@@ -184,14 +184,30 @@ static int parse_string(pctx *c, uint32_t *off, uint32_t *len) {
     char e = (char)p[1];
     p += 2;
     switch (e) {
-    case '"': *o++ = '"'; break;
-    case '\\': *o++ = '\\'; break;
-    case '/': *o++ = '/'; break;
-    case 'b': *o++ = '\b'; break;
-    case 'f': *o++ = '\f'; break;
-    case 'n': *o++ = '\n'; break;
-    case 'r': *o++ = '\r'; break;
-    case 't': *o++ = '\t'; break;
+    case '"':
+      *o++ = '"';
+      break;
+    case '\\':
+      *o++ = '\\';
+      break;
+    case '/':
+      *o++ = '/';
+      break;
+    case 'b':
+      *o++ = '\b';
+      break;
+    case 'f':
+      *o++ = '\f';
+      break;
+    case 'n':
+      *o++ = '\n';
+      break;
+    case 'r':
+      *o++ = '\r';
+      break;
+    case 't':
+      *o++ = '\t';
+      break;
     case 'u': {
       if (c->end - p < 4)
         return OUTSIDE;
@@ -278,6 +294,9 @@ static int sort_object(sp_jdoc *d, int32_t o, int in_order) {
   uint32_t n = d->v[o].count;
   if (n > UINT32_MAX - d->olen)
     return -1;
+  d->v[o].sorted = (uint32_t)d->olen;
+  if (!n) /* nothing to place: no place (the first may be before any) */
+    return 0;
   if (d->olen + n > d->ocap) {
     size_t cap = d->ocap ? d->ocap : 64;
     while (cap < d->olen + n)
@@ -289,7 +308,6 @@ static int sort_object(sp_jdoc *d, int32_t o, int in_order) {
     d->ocap = cap;
   }
   int32_t *idx = d->order + d->olen;
-  d->v[o].sorted = (uint32_t)d->olen;
   d->olen += n;
   if (in_order) {
     uint32_t k = 0;
@@ -412,21 +430,37 @@ static int parse_value(pctx *c, int32_t *out) {
     return OUTSIDE;
   sp_jv_type t;
   switch (*c->p) {
-  case '{': t = SP_JV_OBJ; break;
-  case '[': t = SP_JV_ARR; break;
-  case '"': t = SP_JV_STR; break;
-  case 't': t = SP_JV_TRUE; break;
-  case 'f': t = SP_JV_FALSE; break;
-  case 'n': t = SP_JV_NULL; break;
-  default: t = SP_JV_INT; break;
+  case '{':
+    t = SP_JV_OBJ;
+    break;
+  case '[':
+    t = SP_JV_ARR;
+    break;
+  case '"':
+    t = SP_JV_STR;
+    break;
+  case 't':
+    t = SP_JV_TRUE;
+    break;
+  case 'f':
+    t = SP_JV_FALSE;
+    break;
+  case 'n':
+    t = SP_JV_NULL;
+    break;
+  default:
+    t = SP_JV_INT;
+    break;
   }
   int32_t self = node_new(c->d, t);
   if (self < 0)
     return NOMEM;
   *out = self;
   switch (t) {
-  case SP_JV_OBJ: return parse_container(c, self, 1);
-  case SP_JV_ARR: return parse_container(c, self, 0);
+  case SP_JV_OBJ:
+    return parse_container(c, self, 1);
+  case SP_JV_ARR:
+    return parse_container(c, self, 0);
   case SP_JV_STR: {
     uint32_t off, len;
     int rc = parse_string(c, &off, &len);
@@ -436,10 +470,14 @@ static int parse_value(pctx *c, int32_t *out) {
     }
     return rc;
   }
-  case SP_JV_TRUE: return literal(c, "true", 4);
-  case SP_JV_FALSE: return literal(c, "false", 5);
-  case SP_JV_NULL: return literal(c, "null", 4);
-  default: return parse_number(c, self);
+  case SP_JV_TRUE:
+    return literal(c, "true", 4);
+  case SP_JV_FALSE:
+    return literal(c, "false", 5);
+  case SP_JV_NULL:
+    return literal(c, "null", 4);
+  default:
+    return parse_number(c, self);
   }
 }
 
@@ -447,8 +485,8 @@ int sp_jdoc_parse(sp_jdoc *d, const char *buf, size_t len) {
   reset(d);
   if (!buf || len > UINT32_MAX / 2)
     return OUTSIDE;
-  pctx c = {d, (const unsigned char *)buf, (const unsigned char *)buf + len,
-            0, (const unsigned char *)buf};
+  pctx c = {d, (const unsigned char *)buf, (const unsigned char *)buf + len, 0,
+            (const unsigned char *)buf};
   d->src = buf;
   d->srclen = len;
   d->src_canon = 1;
@@ -485,14 +523,30 @@ static int from_json(sp_jdoc *d, const json_t *j, int depth, int32_t *out) {
     return -1;
   sp_jv_type t;
   switch (json_typeof(j)) {
-  case JSON_OBJECT: t = SP_JV_OBJ; break;
-  case JSON_ARRAY: t = SP_JV_ARR; break;
-  case JSON_STRING: t = SP_JV_STR; break;
-  case JSON_INTEGER: t = SP_JV_INT; break;
-  case JSON_REAL: t = SP_JV_REAL; break;
-  case JSON_TRUE: t = SP_JV_TRUE; break;
-  case JSON_FALSE: t = SP_JV_FALSE; break;
-  default: t = SP_JV_NULL; break;
+  case JSON_OBJECT:
+    t = SP_JV_OBJ;
+    break;
+  case JSON_ARRAY:
+    t = SP_JV_ARR;
+    break;
+  case JSON_STRING:
+    t = SP_JV_STR;
+    break;
+  case JSON_INTEGER:
+    t = SP_JV_INT;
+    break;
+  case JSON_REAL:
+    t = SP_JV_REAL;
+    break;
+  case JSON_TRUE:
+    t = SP_JV_TRUE;
+    break;
+  case JSON_FALSE:
+    t = SP_JV_FALSE;
+    break;
+  default:
+    t = SP_JV_NULL;
+    break;
   }
   int32_t self = node_new(d, t);
   if (self < 0)
@@ -548,12 +602,18 @@ int sp_jdoc_from_json(sp_jdoc *d, const json_t *j) {
 json_t *sp_jv_to_json(const sp_jdoc *d, const sp_jv *v) {
   json_t *j = NULL;
   switch (v->type) {
-  case SP_JV_NULL: return json_null();
-  case SP_JV_TRUE: return json_true();
-  case SP_JV_FALSE: return json_false();
-  case SP_JV_INT: return json_integer(v->i);
-  case SP_JV_REAL: return json_real(v->d);
-  case SP_JV_STR: return json_stringn(sp_jv_str(d, v), v->slen);
+  case SP_JV_NULL:
+    return json_null();
+  case SP_JV_TRUE:
+    return json_true();
+  case SP_JV_FALSE:
+    return json_false();
+  case SP_JV_INT:
+    return json_integer(v->i);
+  case SP_JV_REAL:
+    return json_real(v->d);
+  case SP_JV_STR:
+    return json_stringn(sp_jv_str(d, v), v->slen);
   case SP_JV_ARR:
     if (!(j = json_array()))
       return NULL;
@@ -638,13 +698,27 @@ static void put_string(emitter *e, const char *s, size_t n) {
     char esc[6] = {'\\', 0};
     size_t el = 2;
     switch (ch) {
-    case '"': esc[1] = '"'; break;
-    case '\\': esc[1] = '\\'; break;
-    case '\b': esc[1] = 'b'; break;
-    case '\f': esc[1] = 'f'; break;
-    case '\n': esc[1] = 'n'; break;
-    case '\r': esc[1] = 'r'; break;
-    case '\t': esc[1] = 't'; break;
+    case '"':
+      esc[1] = '"';
+      break;
+    case '\\':
+      esc[1] = '\\';
+      break;
+    case '\b':
+      esc[1] = 'b';
+      break;
+    case '\f':
+      esc[1] = 'f';
+      break;
+    case '\n':
+      esc[1] = 'n';
+      break;
+    case '\r':
+      esc[1] = 'r';
+      break;
+    case '\t':
+      esc[1] = 't';
+      break;
     default:
       esc[1] = 'u';
       esc[2] = '0';
@@ -662,8 +736,8 @@ static void put_string(emitter *e, const char *s, size_t n) {
 static void put_int(emitter *e, long long v) {
   char tmp[24];
   int k = sizeof tmp;
-  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
-                               : (unsigned long long)v;
+  unsigned long long u =
+      v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
   do {
     tmp[--k] = (char)('0' + u % 10);
     u /= 10;
@@ -676,12 +750,23 @@ static void put_int(emitter *e, long long v) {
 static int emit(emitter *e, const sp_jdoc *d, const sp_jv *v,
                 const char *skip) {
   switch (v->type) {
-  case SP_JV_NULL: put(e, "null", 4); return 0;
-  case SP_JV_TRUE: put(e, "true", 4); return 0;
-  case SP_JV_FALSE: put(e, "false", 5); return 0;
-  case SP_JV_INT: put_int(e, v->i); return 0;
-  case SP_JV_REAL: return -1;
-  case SP_JV_STR: put_string(e, sp_jv_str(d, v), v->slen); return 0;
+  case SP_JV_NULL:
+    put(e, "null", 4);
+    return 0;
+  case SP_JV_TRUE:
+    put(e, "true", 4);
+    return 0;
+  case SP_JV_FALSE:
+    put(e, "false", 5);
+    return 0;
+  case SP_JV_INT:
+    put_int(e, v->i);
+    return 0;
+  case SP_JV_REAL:
+    return -1;
+  case SP_JV_STR:
+    put_string(e, sp_jv_str(d, v), v->slen);
+    return 0;
   case SP_JV_ARR:
     putc1(e, '[');
     for (const sp_jv *c = sp_jv_first(d, v); c; c = sp_jv_next(d, c)) {
