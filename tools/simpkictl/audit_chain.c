@@ -129,6 +129,20 @@ static int split_reserve(split_map *m, size_t n) {
              : 0;
 }
 
+/* fn on both halves' arguments: the second on a thread of its own when
+ * the machine has a second processor (and one can be started). */
+static void on_both_halves(void *(*fn)(void *), void *first, void *second,
+                           int parallel) {
+  pthread_t tid;
+  int started = parallel && sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
+                pthread_create(&tid, NULL, fn, second) == 0;
+  fn(first);
+  if (started)
+    pthread_join(tid, NULL);
+  else
+    fn(second);
+}
+
 /* hash -> the first event read with it (of the first copies, idx[0..nu)).
  * When every first copy's hash is its content's, no two share a hash (the
  * hash covers the id), and a walk finds a predecessor among its subject's
@@ -175,14 +189,7 @@ static int hash_index_build(struct hash_index *x, int parallel) {
   if (split_reserve(&x->map, x->nu))
     return -1;
   struct hash_fill f[2] = {{x, 0, 0}, {x, 1, 0}};
-  pthread_t tid;
-  int started = parallel && sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
-                pthread_create(&tid, NULL, hash_fill, &f[1]) == 0;
-  hash_fill(&f[0]);
-  if (started)
-    pthread_join(tid, NULL);
-  else
-    hash_fill(&f[1]);
+  on_both_halves(hash_fill, &f[0], &f[1], parallel);
   return f[0].rc || f[1].rc ? -1 : 0;
 }
 
@@ -755,14 +762,7 @@ int audit_chain_check(audit_event *evs, size_t n, audit_findings *out,
   struct first_pass half[2];
   for (int t = 0; t < 2; t++)
     half[t] = (struct first_pass){evs, n, t, &by_id, differs, 0};
-  pthread_t tid;
-  int started = sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
-                pthread_create(&tid, NULL, first_pass, &half[1]) == 0;
-  first_pass(&half[0]);
-  if (started)
-    pthread_join(tid, NULL);
-  else
-    first_pass(&half[1]);
+  on_both_halves(first_pass, &half[0], &half[1], 1);
   if (half[0].rc || half[1].rc)
     goto done;
   /* The findings in reading order. */
