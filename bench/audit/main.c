@@ -4,7 +4,8 @@
  *    over BENCH_SUBJECTS (2,000) SIMs (sim.connected, sim.sold,
  *    sim.delivered, sim.returned in turn, each valid against its schema)
  *    into the topic bench.audit (64 partitions on the dev broker, keyed by
- *    subject), and waits until the broker holds them all;
+ *    subject, in full batches: see client()), and waits until the broker
+ *    holds them all;
  * 2. times, in turns, best of BENCH_ROUNDS (3) rounds each:
  *    (a) a bare librdkafka consumer reading every partition of the topic
  *        from its beginning to its end, no parsing (the reference);
@@ -85,14 +86,6 @@ static json_t *event_data(long i, long k, const char **type) {
   }
 }
 
-/* The producer lingers long enough to fill its batches (1 MB, its
- * default batch.size). The dev broker (librdkafka's mock cluster) finds a
- * fetch's offset by walking the partition's message sets from the first:
- * with the few events a 5 ms linger gathers per partition, that walk was
- * 2-23 us of the broker's processor time per event served, varying with
- * how fast the events were made, and the bench measured the broker. A
- * Kafka broker finds an offset through its index; large batches bring
- * the mock near that, and the same from run to run. */
 /* The producer lingers long enough to fill its batches (1 MB, its
  * default batch.size). The dev broker (librdkafka's mock cluster) finds a
  * fetch's offset by walking the partition's message sets from the first:
