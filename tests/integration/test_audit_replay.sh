@@ -76,6 +76,7 @@ check() {
 		grep -Eq "^    $s" "$W/clean.out" || sp_fail "no count for step $s: $(cat "$W/clean.out")"
 	done
 	grep -Eq '^  sold-after-connected +[1-9][0-9]* checked, 0 violated' "$W/clean.out" || sp_fail "rules: $(cat "$W/clean.out")"
+	grep -Eq '^  connected-after-provisioned +[1-9][0-9]* checked, 0 violated$' "$W/clean.out" || sp_fail "rules: $(cat "$W/clean.out")"
 	"$CTL" audit replay --format json >"$W/clean.json"
 	"$SP_PY" - "$W/clean.json" "$q" <<'PYEOF' || sp_fail "audit replay --format json: $(head -c 2000 "$W/clean.json")"
 import json, sys
@@ -88,6 +89,21 @@ assert o and o[0]["bcycp_ref"], d["orders"]
 steps = {s["step"]: s for s in o[0]["steps"]}
 assert steps["B6"]["sims"] == int(sys.argv[2]) and steps["B10"]["events"] == 2, steps
 assert all(r["violations"] == 0 for r in d["rules"]) and any(r["checked"] for r in d["rules"])
+PYEOF
+
+	sp_step "a replay of the sims topic alone names the connections it could not judge"
+	rc=0
+	"$CTL" audit replay --topic sims >"$W/sims.out" 2>"$W/sims.err" || rc=$?
+	[ "$rc" -le 1 ] || sp_fail "audit replay --topic sims: exit $rc: $(cat "$W/sims.err")"
+	grep -Eq '^  connected-after-provisioned +0 checked, 0 violated, [1-9][0-9]* not judged \(no batch\.output_accepted read\)$' "$W/sims.out" ||
+		sp_fail "rules of a replay of sims alone: $(cat "$W/sims.out")"
+	"$CTL" audit replay --topic sims --format json >"$W/sims.json" 2>/dev/null || true
+	"$SP_PY" - "$W/sims.json" <<'PYEOF' || sp_fail "audit replay --topic sims --format json: $(head -c 2000 "$W/sims.json")"
+import json, sys
+r = {r["rule"]: r for r in json.load(open(sys.argv[1]))["rules"]}
+c = r["connected-after-provisioned"]
+assert c["checked"] == 0 and c["not_judged"] > 0 and c["not_judged_why"] == "no batch.output_accepted read", c
+assert r["sold-after-connected"]["not_judged"] == 0, r
 PYEOF
 
 	sp_step "usage and an unreachable broker"

@@ -4,8 +4,8 @@
  * The unit-test build links the libraries only, so the files are compiled
  * in here directly, as test_migrate_plan.c does with migrate.c. */
 #include "../../tools/simpkictl/audit_chain.c"
-#include "../../tools/simpkictl/audit_index.c"
 #include "../../tools/simpkictl/audit_data.c"
+#include "../../tools/simpkictl/audit_index.c"
 #include "../../tools/simpkictl/audit_invariants.c"
 #include "../../tools/simpkictl/audit_map.c"
 
@@ -133,6 +133,8 @@ START_TEST(connected_after_provisioned) {
   check();
   none();
   ck_assert_uint_eq(rule("connected-after-provisioned")->checked, 1);
+  ck_assert_uint_eq(rule("connected-after-provisioned")->not_judged, 0);
+  ck_assert_ptr_null(rule("connected-after-provisioned")->not_judged_why);
 
   /* Connected before the batch's report. */
   reset();
@@ -162,13 +164,21 @@ START_TEST(connected_after_provisioned) {
   ck_assert_msg(strstr(f->what, "no accepted output file") != NULL, "%s",
                 f->what);
 
-  /* No output file read at all: the rule is not checked. */
+  /* No output file read at all (a replay of the sims topic alone): the
+   * rule is not checked, and says how many connections it did not judge
+   * and why. */
   reset();
   ev("sim.connected", "sim/8984017700000000011", 1, 20,
      "{\"iccid\":\"8984017700000000011\"}");
+  ev("sim.connected", "sim/8984017700000000012", 1, 21,
+     "{\"iccid\":\"8984017700000000012\"}");
   check();
   none();
   ck_assert_uint_eq(rule("connected-after-provisioned")->checked, 0);
+  ck_assert_uint_eq(rule("connected-after-provisioned")->not_judged, 2);
+  ck_assert_str_eq(rule("connected-after-provisioned")->not_judged_why,
+                   "no batch.output_accepted read");
+  ck_assert_uint_eq(rule("sold-after-connected")->not_judged, 0);
 }
 END_TEST
 

@@ -183,7 +183,7 @@ int audit_invariants_check(const audit_event *evs, size_t n,
                            audit_findings *out, audit_rule_stats *stats) {
   audit_rule_stats st[AUDIT_RULES];
   for (int r = 0; r < AUDIT_RULES; r++)
-    st[r] = (audit_rule_stats){rule_names[r], 0, 0};
+    st[r] = (audit_rule_stats){rule_names[r], 0, 0, 0, NULL};
   size_t before_n = out->n;
   struct idx provisioned = {0}, released = {0}, output = {0}, connected = {0},
              passed = {0}, newvendor = {0};
@@ -259,7 +259,10 @@ int audit_invariants_check(const audit_event *evs, size_t n,
     if (e->copy_of != AUDIT_NONE)
       continue;
     size_t j;
-    if (kinds[i] == K_CONNECTED && nout) {
+    if (kinds[i] == K_CONNECTED && !nout) {
+      st[R_CONNECTED].not_judged++;
+      st[R_CONNECTED].not_judged_why = "no batch.output_accepted read";
+    } else if (kinds[i] == K_CONNECTED) {
       /* connected-after-provisioned */
       const char *iccid = dstr(e, "iccid");
       st[R_CONNECTED].checked++;

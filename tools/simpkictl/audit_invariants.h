@@ -22,7 +22,8 @@
  *       batch.output_accepted == the quantity of its batch.released.
  * A rule is checked only when the events it starts from were read (e.g.
  * connected-after-provisioned needs some batch.output_accepted); its
- * "checked" count says on how many events it was. ICCIDs compare as
+ * "checked" count says on how many events it was, and "not_judged" on how
+ * many it would have been. ICCIDs compare as
  * numbers: by length, then digit by digit. */
 #ifndef SIMPKICTL_AUDIT_INVARIANTS_H
 #define SIMPKICTL_AUDIT_INVARIANTS_H
@@ -35,6 +36,12 @@ typedef struct audit_rule_stats {
   const char *rule;
   unsigned long checked;    /* events the rule was checked on */
   unsigned long violations; /* findings */
+  /* Events the rule applies to but could not judge, because what it
+   * starts from was not read (a replay of some topics only), and why;
+   * why is NULL when not_judged is 0. An auditor told "0 checked" alone
+   * could take it for "nothing to check". */
+  unsigned long not_judged;
+  const char *not_judged_why;
 } audit_rule_stats;
 
 /* Appends the findings (kind AUDIT_INVARIANT, rule set) and fills

@@ -112,7 +112,9 @@ static void usage_replay(FILE *fp) {
       "the\n"
       "    SIM's connection, a new vendor's pilot passed before its "
       "production\n"
-      "    input files, each batch's counts adding up;\n"
+      "    input files, each batch's counts adding up (a rule whose starting\n"
+      "    events were not read, e.g. no output file with --topic sims, says\n"
+      "    how many events it did not judge);\n"
       "  - every event against its type's JSON Schema "
       "($SIMPKI_SCHEMA_DIR/events):\n"
       "    a finding invalid with the validator's reason, or unknown type;\n"
@@ -1074,9 +1076,11 @@ static int replay_run(int argc, char **argv) {
     json_t *rules = json_array();
     for (int k = 0; k < AUDIT_RULES; k++)
       json_array_append_new(
-          rules, json_pack("{s:s,s:I,s:I}", "rule", rst[k].rule, "checked",
-                           (json_int_t)rst[k].checked, "violations",
-                           (json_int_t)rst[k].violations));
+          rules, json_pack("{s:s,s:I,s:I,s:I,s:s?}", "rule", rst[k].rule,
+                           "checked", (json_int_t)rst[k].checked, "violations",
+                           (json_int_t)rst[k].violations, "not_judged",
+                           (json_int_t)rst[k].not_judged, "not_judged_why",
+                           rst[k].not_judged_why));
     json_object_set_new(root, "rules", rules);
     if (against_db) {
       json_t *db = json_array();
@@ -1138,9 +1142,14 @@ static int replay_run(int argc, char **argv) {
       printf(": %zu events, %zu subjects\n", nsel, nsel_subjects);
     }
     printf("\nrules (on all events):\n");
-    for (int k = 0; k < AUDIT_RULES; k++)
-      printf("  %-28s %8lu checked, %lu violated\n", rst[k].rule,
-             rst[k].checked, rst[k].violations);
+    for (int k = 0; k < AUDIT_RULES; k++) {
+      printf("  %-28s %8lu checked, %lu violated", rst[k].rule, rst[k].checked,
+             rst[k].violations);
+      if (rst[k].not_judged)
+        printf(", %lu not judged (%s)", rst[k].not_judged,
+               rst[k].not_judged_why);
+      putchar('\n');
+    }
     if (against_db) {
       printf("\nagainst the database (rows rebuilt from the events):\n");
       for (int t = 0; t < AUDIT_TABLES; t++)
