@@ -4,8 +4,8 @@
  * The unit-test build links the libraries only, so the files are compiled
  * in here directly, as test_migrate_plan.c does with migrate.c. */
 #include "../../tools/simpkictl/audit_chain.c"
-#include "../../tools/simpkictl/audit_data.c"
 #include "../../tools/simpkictl/audit_index.c"
+#include "../../tools/simpkictl/audit_data.c"
 #include "../../tools/simpkictl/audit_invariants.c"
 #include "../../tools/simpkictl/audit_map.c"
 

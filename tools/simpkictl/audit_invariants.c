@@ -261,7 +261,6 @@ int audit_invariants_check(const audit_event *evs, size_t n,
     size_t j;
     if (kinds[i] == K_CONNECTED && !nout) {
       st[R_CONNECTED].not_judged++;
-      st[R_CONNECTED].not_judged_why = "no batch.output_accepted read";
     } else if (kinds[i] == K_CONNECTED) {
       /* connected-after-provisioned */
       const char *iccid = dstr(e, "iccid");
@@ -363,6 +362,9 @@ int audit_invariants_check(const audit_event *evs, size_t n,
              istr(batch), loaded, present, failed, sum, qty, istr(evs[j].id));
     }
   }
+
+  if (st[R_CONNECTED].not_judged)
+    st[R_CONNECTED].not_judged_why = "no batch.output_accepted read";
 
   /* range-handed-over-once: sweep the ranges by their first ICCID; the
    * later of two overlapping hand-overs is named. */

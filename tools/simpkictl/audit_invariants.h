@@ -23,8 +23,8 @@
  * A rule is checked only when the events it starts from were read (e.g.
  * connected-after-provisioned needs some batch.output_accepted); its
  * "checked" count says on how many events it was, and "not_judged" on how
- * many it would have been. ICCIDs compare as
- * numbers: by length, then digit by digit. */
+ * many it would have been. ICCIDs compare as numbers: by length, then digit
+ * by digit. */
 #ifndef SIMPKICTL_AUDIT_INVARIANTS_H
 #define SIMPKICTL_AUDIT_INVARIANTS_H
 
