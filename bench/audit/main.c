@@ -12,7 +12,11 @@
  *    (b) the simpkictl binary `audit replay --topic bench.audit` from its
  *        start to its end (reading, hashes, chains, rules, schemas, the
  *        report); its exit status must be 0 (CLEAN), its peak RSS is
- *        taken from wait4.
+ *        taken from wait4;
+ *    (c) unless BENCH_STAGES=0, simpkictl_stages (the replay built to stop
+ *        after one step) stopped after each step in turn: read, parse and
+ *        hash, schema, kept. Each says what the replay would reach if the
+ *        steps after it cost nothing.
  * Ends with: RESULT name=audit ratio=<replay/bare events/s> key=value... */
 #include <errno.h>
 #include <fcntl.h>
@@ -268,13 +272,16 @@ static double cpu_s(const struct rusage *ru) {
 }
 
 /* The replay as an operator runs it; its exit status, peak RSS (KiB) and
- * the processor time it took (user + system, every thread). */
-static int replay(const char *ctl, long *maxrss_kb, double *cpu) {
+ * the processor time it took (user + system, every thread). Its output
+ * goes to out (a file), or nowhere when NULL. */
+static int replay(const char *ctl, const char *out, long *maxrss_kb,
+                  double *cpu) {
   char *argv[] = {(char *)ctl,    "audit", "replay",   "--topic", TOPIC,
                   "--timeout-ms", "60000", "--format", "json",    NULL};
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out ? out : "/dev/null",
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid;
   int e = posix_spawn(&pid, ctl, &fa, NULL, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
@@ -289,17 +296,62 @@ static int replay(const char *ctl, long *maxrss_kb, double *cpu) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* Where the replay's time goes: simpkictl_stages is the replay built to
+ * stop after one step (SIMPKI_AUDIT_STAGE), each stage doing what the ones
+ * before it do. */
+static const struct stage {
+  const char *name, *what;
+} stages[] = {
+    {"read", "read, no check"},
+    {"hash", "+ parse, hash"},
+    {"schema", "+ JSON Schema"},
+    {"kept", "+ kept (read phase)"},
+};
+#define NSTAGES (sizeof stages / sizeof *stages)
+
+/* One run of the replay stopped after stage; dies unless it read all
+ * total messages. Its wall and processor time. */
+static void stage_run(const char *ctl_stages, const struct stage *st,
+                      long total, double *wall, double *cpu) {
+  char out[] = "/tmp/bench-audit-stage.XXXXXX";
+  int fd = mkstemp(out);
+  if (fd < 0)
+    die("stage output", strerror(errno));
+  close(fd);
+  setenv("SIMPKI_AUDIT_STAGE", st->name, 1);
+  long rss;
+  double t = now_s();
+  int rc = replay(ctl_stages, out, &rss, cpu);
+  *wall = now_s() - t;
+  unsetenv("SIMPKI_AUDIT_STAGE");
+  FILE *f = fopen(out, "r");
+  long read = -1;
+  if (!f || fscanf(f, "stage: %ld messages read", &read) != 1)
+    read = -1;
+  if (f)
+    fclose(f);
+  unlink(out);
+  if (rc != 0 || read != total) {
+    char err[160];
+    snprintf(err, sizeof err, "stage %s: exit %d, read %ld of %ld messages",
+             st->name, rc, read, total);
+    die("simpkictl_stages", err);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "--help")) {
     printf("usage: bench_audit   (run it through bench/run audit)\n"
            "Environment: SIMPKI_KAFKA_BOOTSTRAP, SIMPKI_DEVBROKER_CTL, "
            "BENCH_EVENTS (200000),\nBENCH_SUBJECTS (2000), BENCH_ROUNDS (3), "
-           "SIMPKICTL (default: the build's\ntools/simpkictl/simpkictl).\n");
+           "BENCH_STAGES (1; 0: no stages),\nSIMPKICTL (default: the "
+           "build's tools/simpkictl/simpkictl; its stages\nbuild is "
+           "SIMPKICTL_stages).\n");
     return 0;
   }
   char err[512];
   const char *bootstrap, *ctl_fifo, *ctl_env;
-  long total, subjects, rounds;
+  long total, subjects, rounds, with_stages_env;
   if (sp_log_init("bench-audit", err, sizeof err) ||
       sp_config_str("SIMPKI_KAFKA_BOOTSTRAP", NULL, &bootstrap, err,
                     sizeof err) ||
@@ -309,7 +361,9 @@ int main(int argc, char **argv) {
                      sizeof err) ||
       sp_config_long("BENCH_SUBJECTS", 0, 2000, 1, 1000000, &subjects, err,
                      sizeof err) ||
-      sp_config_long("BENCH_ROUNDS", 0, 3, 1, 100, &rounds, err, sizeof err))
+      sp_config_long("BENCH_ROUNDS", 0, 3, 1, 100, &rounds, err, sizeof err) ||
+      sp_config_long("BENCH_STAGES", 0, 1, 0, 1, &with_stages_env, err,
+                     sizeof err))
     die("configuration", err);
   if (!getenv("SIMPKI_LOG_LEVEL"))
     sp_log_set_level(SP_LOG_WARN);
@@ -329,6 +383,10 @@ int main(int argc, char **argv) {
   }
   if (access(ctl, X_OK))
     die(ctl, "not executable");
+  /* The stages' build beside it; without one, no stages are measured. */
+  char ctl_stages[PATH_MAX + 8];
+  snprintf(ctl_stages, sizeof ctl_stages, "%s_stages", ctl);
+  int with_stages = with_stages_env && !access(ctl_stages, X_OK);
 
   if (*ctl_fifo) {
     FILE *f = fopen(ctl_fifo, "w");
@@ -347,6 +405,9 @@ int main(int argc, char **argv) {
    * also counts other programs; the processor time does not. */
   double bare_best = 1e9, replay_best = 1e9, bare_cpu = 1e9, replay_cpu = 1e9;
   double bare_broker = 1e9, replay_broker = 1e9;
+  double stage_best[NSTAGES], stage_cpu[NSTAGES];
+  for (size_t k = 0; k < NSTAGES; k++)
+    stage_best[k] = stage_cpu[k] = 1e9;
   long bytes = 0, maxrss = 0;
   for (int round = 0; round < rounds; round++) {
     struct rusage ru0, ru1;
@@ -374,7 +435,7 @@ int main(int argc, char **argv) {
     long rss;
     b0 = broker_cpu_s();
     t = now_s();
-    int rc = replay(ctl, &rss, &c);
+    int rc = replay(ctl, NULL, &rss, &c);
     s = now_s() - t;
     b = b0 >= 0 ? broker_cpu_s() - b0 : -1;
     if (b >= 0 && b < replay_broker)
@@ -395,6 +456,13 @@ int main(int argc, char **argv) {
     printf("round %d replay: %.3f s = %.0f events/s, %.2f s processor, "
            "broker %.2f s, peak RSS %.1f MiB\n",
            round + 1, s, total / s, c, b, rss / 1024.0);
+    for (size_t k = 0; with_stages && k < NSTAGES; k++) {
+      stage_run(ctl_stages, &stages[k], total, &s, &c);
+      if (s < stage_best[k])
+        stage_best[k] = s;
+      if (c < stage_cpu[k])
+        stage_cpu[k] = c;
+    }
   }
   double bare_eps = total / bare_best, replay_eps = total / replay_best;
   printf("best of %ld rounds each, taken in turns\n", rounds);
@@ -408,15 +476,34 @@ int main(int argc, char **argv) {
     printf("broker       : %.2f us/event serving the bare consume, %.2f "
            "serving the replay\n(the broker runs on the same processors)\n",
            bare_broker / total * 1e6, replay_broker / total * 1e6);
+  if (with_stages) {
+    /* What each step adds, against the bare consume: the ratio a replay
+     * stopped there would reach. */
+    printf("where the time goes (the replay stopped after each step, best "
+           "of %ld):\n",
+           rounds);
+    for (size_t k = 0; k < NSTAGES; k++)
+      printf("  %-22s: %.3f s, %.2f us/event processor, ratio %.2f\n",
+             stages[k].what, stage_best[k], stage_cpu[k] / total * 1e6,
+             bare_best / stage_best[k]);
+    printf("  %-22s: %.3f s, %.2f us/event processor, ratio %.2f\n",
+           "whole replay", replay_best, replay_cpu / total * 1e6,
+           bare_best / replay_best);
+  }
+  char stage_kv[256] = "";
+  for (size_t k = 0, at = 0; with_stages && k < NSTAGES; k++)
+    at += (size_t)snprintf(stage_kv + at, sizeof stage_kv - at,
+                           " stage_%s_ratio=%.2f", stages[k].name,
+                           bare_best / stage_best[k]);
   printf("RESULT name=audit ratio=%.2f events=%ld subjects=%ld "
          "replay_eps=%.0f bare_eps=%.0f replay_peak_rss_mib=%.1f "
          "bytes_per_event=%.0f bare_cpu_us=%.2f replay_cpu_us=%.2f "
-         "broker_bare_cpu_us=%.2f broker_replay_cpu_us=%.2f nproc=%ld\n",
+         "broker_bare_cpu_us=%.2f broker_replay_cpu_us=%.2f nproc=%ld%s\n",
          replay_eps / bare_eps, total, subjects, replay_eps, bare_eps,
          maxrss / 1024.0, (double)bytes / (double)total, bare_cpu / total * 1e6,
          replay_cpu / total * 1e6,
          bare_broker < 1e9 ? bare_broker / total * 1e6 : -1.0,
          replay_broker < 1e9 ? replay_broker / total * 1e6 : -1.0,
-         sysconf(_SC_NPROCESSORS_ONLN));
+         sysconf(_SC_NPROCESSORS_ONLN), stage_kv);
   return 0;
 }

@@ -119,6 +119,25 @@ PYEOF
 	"$CTL" audit replay --bootstrap 127.0.0.1:9 --timeout-ms 2000 >/dev/null 2>"$W/unreach.err" || rc=$?
 	sp_assert_eq "$rc" 3 "audit replay against no broker"
 
+	sp_step "the benchmark's stages build stops where told and reads every message"
+	STAGES=$(sp_bin simpkictl_stages)
+	local nsims
+	nsims=$(awk '$1 == "sims" && $3 == "messages," {print $2}' "$W/clean.out")
+	[ -n "$nsims" ] || sp_fail "no count of the sims topic: $(cat "$W/clean.out")"
+	for st in read hash schema kept; do
+		local kept=0
+		[ "$st" = kept ] && kept=$nsims
+		out=$(SIMPKI_AUDIT_STAGE=$st "$STAGES" audit replay --topic sims 2>"$W/stage.err") ||
+			sp_fail "stage $st: $(cat "$W/stage.err")"
+		sp_assert_eq "$out" "stage: $nsims messages read, $kept events kept" "stage $st"
+	done
+	rc=0
+	SIMPKI_AUDIT_STAGE=bogus "$STAGES" audit replay --topic sims >"$W/stage.out" 2>"$W/stage.err" || rc=$?
+	sp_assert_eq "$rc" 2 "stages build with SIMPKI_AUDIT_STAGE=bogus"
+	grep -q 'SIMPKI_AUDIT_STAGE must be all, read, hash, schema or kept, not bogus' "$W/stage.err" ||
+		sp_fail "stage bogus: $(cat "$W/stage.err")"
+	[ ! -s "$W/stage.out" ] || sp_fail "stage bogus wrote: $(cat "$W/stage.out")"
+
 	sp_step "copies of the topics, keys kept: CLEAN, a redelivery included"
 	for t in $TOPICS; do
 		"$CTL" events dump --topic "$t" >"$W/ev/$t.jsonl" 2>"$W/dump.err" || sp_fail "events dump $t: $(cat "$W/dump.err")"

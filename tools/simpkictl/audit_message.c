@@ -203,6 +203,20 @@ static int keep_attrs(audit_checker *c, audit_parsed *p, const char *const a[7],
   return 0;
 }
 
+#ifdef SIMPKI_AUDIT_STAGES
+audit_stage audit_stage_stop = AUDIT_STAGE_ALL;
+
+int audit_stage_parse(const char *name, audit_stage *out) {
+  static const char *const names[] = {"all", "read", "hash", "schema", "kept"};
+  for (int i = 0; i < (int)(sizeof names / sizeof *names); i++)
+    if (!strcmp(name, names[i])) {
+      *out = (audit_stage)i;
+      return 0;
+    }
+  return -1;
+}
+#endif
+
 /* ---- the fast path: a jdoc tree, no jansson ----------------------------- */
 
 static void digest_update(void *ctx, const void *bytes, size_t n) {
@@ -264,12 +278,26 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
     return -1;
   char content[SP_EVENT_HASH_HEX + 1];
   to_hex(md, content);
+#ifdef SIMPKI_AUDIT_STAGES
+  if (audit_stage_stop == AUDIT_STAGE_HASH) {
+    p->status = AUDIT_PARSED_SKIPPED;
+    return 0;
+  }
+#endif
   if (c->schemas) {
     p->schema_rc = sp_jschema_validate_jv(c->schemas, kept[K_TYPE], d, root,
                                           err, sizeof err);
     if (p->schema_rc > 0 && !(p->why = strdup(err)))
       return -1;
   }
+#ifdef SIMPKI_AUDIT_STAGES
+  if (audit_stage_stop == AUDIT_STAGE_SCHEMA) {
+    free(p->why);
+    p->why = NULL;
+    p->status = AUDIT_PARSED_SKIPPED;
+    return 0;
+  }
+#endif
   if (!(p->data = audit_data_from_jv(
             d, data, c->arena ? audit_arena_alloc_cb : NULL, c->arena)) ||
       keep_attrs(c, p, kept, content))
@@ -386,6 +414,12 @@ int audit_message_check(audit_checker *c, const void *payload, size_t len,
     p->status = 1;
     return 0;
   }
+#ifdef SIMPKI_AUDIT_STAGES
+  if (audit_stage_stop == AUDIT_STAGE_READ) {
+    p->status = AUDIT_PARSED_SKIPPED;
+    return 0;
+  }
+#endif
   int rc = c->force_slow ? 1 : check_fast(c, payload, len, p);
   if (rc == 1) {
     audit_parsed_clear(p);

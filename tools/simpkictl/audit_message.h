@@ -34,6 +34,24 @@ typedef struct audit_parsed {
   char *why;         /* malloc'd: the parse error or the schema's reason */
 } audit_parsed;
 
+#ifdef SIMPKI_AUDIT_STAGES
+/* The benchmark's build only (simpkictl_stages, never installed): where
+ * the replay stops, to measure what each step costs beside the bare
+ * consume (bench/audit). A message the check stops at is given status
+ * AUDIT_PARSED_SKIPPED and is counted, nothing more. */
+typedef enum audit_stage {
+  AUDIT_STAGE_ALL,    /* the whole replay */
+  AUDIT_STAGE_READ,   /* read and handed to the workers, not checked */
+  AUDIT_STAGE_HASH,   /* parsed, attributes checked, hash recomputed */
+  AUDIT_STAGE_SCHEMA, /* and validated against its schema */
+  AUDIT_STAGE_KEPT,   /* and kept: the whole read phase, no chains */
+} audit_stage;
+#define AUDIT_PARSED_SKIPPED 3
+extern audit_stage audit_stage_stop;
+/* "read", "hash", "schema", "kept"; -1 for another name. */
+int audit_stage_parse(const char *name, audit_stage *out);
+#endif
+
 /* schemas: NULL for no schema check. NULL when out of memory. */
 audit_checker *audit_checker_new(const sp_jschema_set *schemas);
 void audit_checker_free(audit_checker *c);

@@ -252,6 +252,12 @@ static int merge_one(struct replay *r, const char *topic, int32_t partition,
   if (tc)
     tc->messages++;
   progress(r, 0);
+#ifdef SIMPKI_AUDIT_STAGES
+  if (p->status == AUDIT_PARSED_SKIPPED) {
+    audit_parsed_clear(p);
+    return 0;
+  }
+#endif
   if (p->status) {
     r->not_events++;
     int rc =
@@ -892,6 +898,17 @@ static int replay_run(int argc, char **argv) {
     return SP_EXIT_USAGE;
   }
 
+#ifdef SIMPKI_AUDIT_STAGES
+  const char *stage = getenv("SIMPKI_AUDIT_STAGE");
+  if (stage && audit_stage_parse(stage, &audit_stage_stop)) {
+    fprintf(stderr,
+            "simpkictl audit replay: SIMPKI_AUDIT_STAGE must be all, read, "
+            "hash, schema or kept, not %s\n",
+            stage);
+    sp_jschema_free(schemas);
+    return SP_EXIT_USAGE;
+  }
+#endif
   struct replay r = {0};
   r.schemas = schemas;
   if (!(r.checker = audit_checker_new(schemas)) ||
@@ -936,6 +953,13 @@ static int replay_run(int argc, char **argv) {
   r.schemas = NULL;
   long phase_ms = r.start_ms;
   phase_done(&phase_ms, "read");
+#ifdef SIMPKI_AUDIT_STAGES
+  if (audit_stage_stop != AUDIT_STAGE_ALL) {
+    printf("stage: %lu messages read, %zu events kept\n", r.messages, r.n);
+    replay_free(&r);
+    return 0;
+  }
+#endif
   if (sp_log_get_level() <= SP_LOG_DEBUG) {
     size_t kept = 0;
     for (int k = 0; k <= MAX_WORKERS; k++)
