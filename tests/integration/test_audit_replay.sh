@@ -313,7 +313,7 @@ PYEOF
 	grep -Fxq "  drift: table connection_cases row $case_id: state in the database 'open', from the events 'connected'" "$W/drift.out" ||
 		sp_fail "the case's drift: $(sed -n '/^findings:/,$p' "$W/drift.out")"
 	rc=0
-	SIMPKI_DB_URL= "$CTL" audit replay --against-db >/dev/null 2>&1 || rc=$?
+	SIMPKI_DB_URL='' "$CTL" audit replay --against-db >/dev/null 2>&1 || rc=$?
 	sp_assert_eq "$rc" 2 "--against-db without SIMPKI_DB_URL"
 
 	sp_step "a partition that lost its first messages"
