@@ -48,7 +48,7 @@ typedef enum audit_stage {
 } audit_stage;
 #define AUDIT_PARSED_SKIPPED 3
 extern audit_stage audit_stage_stop;
-/* "read", "hash", "schema", "kept"; -1 for another name. */
+/* "all", "read", "hash", "schema" or "kept"; -1 for another name. */
 int audit_stage_parse(const char *name, audit_stage *out);
 #endif
 
