@@ -9,6 +9,9 @@
  * 2. times, in turns, best of BENCH_ROUNDS (3) rounds each:
  *    (a) a bare librdkafka consumer reading every partition of the topic
  *        from its beginning to its end, no parsing (the reference);
+ *    (a') the same consumer computing SHA-256 over each payload: the
+ *        least any audit of a hash chain must do (the floor), so that the
+ *        replay's cost above it is seen apart from the hashing's;
  *    (b) the simpkictl binary `audit replay --topic bench.audit` from its
  *        start to its end (reading, hashes, chains, rules, schemas, the
  *        report); its exit status must be 0 (CLEAN), its peak RSS is
@@ -24,6 +27,7 @@
 #include <libgen.h>
 #include <librdkafka/rdkafka.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,8 +101,12 @@ static json_t *event_data(long i, long k, const char **type) {
  * 2-23 us of the broker's processor time per event served, varying with
  * how fast the events were made, and the bench measured the broker. A
  * Kafka broker finds an offset through its index; large batches bring the
- * mock near that, and the same from run to run. */
-static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap) {
+ * mock near that, and the same from run to run. A deep queue is the
+ * replay's (tools/simpkictl/kafka_reader.c): a consumer slower than the
+ * broker with librdkafka's default queue fills it, and fetches again only
+ * on its next one-second tick. */
+static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap,
+                          int deep_queue) {
   char err[512], group[64];
   snprintf(group, sizeof group, "bench-audit-%ld-%d", (long)getpid(), rand());
   const char *const producer_kv[][2] = {{"bootstrap.servers", bootstrap},
@@ -115,9 +123,14 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap) {
   const char *const(*kv)[2] = producer ? producer_kv : consumer_kv;
   size_t n = producer ? sizeof producer_kv / sizeof *producer_kv
                       : sizeof consumer_kv / sizeof *consumer_kv;
+  const char *const deep_kv[][2] = {{"queued.min.messages", "1000000"},
+                                    {"queued.max.messages.kbytes", "262144"}};
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   for (size_t i = 0; i < n; i++)
     if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], err, sizeof err))
+      die("librdkafka configuration", err);
+  for (size_t i = 0; deep_queue && i < sizeof deep_kv / sizeof *deep_kv; i++)
+    if (rd_kafka_conf_set(conf, deep_kv[i][0], deep_kv[i][1], err, sizeof err))
       die("librdkafka configuration", err);
   if (type == RD_KAFKA_PRODUCER)
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
@@ -128,7 +141,7 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap) {
 }
 
 static void produce(const char *bootstrap, long total, long subjects) {
-  rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, bootstrap);
+  rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, bootstrap, 0);
   char(*prev)[SP_EVENT_HASH_HEX + 1] = malloc((size_t)subjects * sizeof *prev);
   if (!prev)
     die("produce", "out of memory");
@@ -172,9 +185,15 @@ static void produce(const char *bootstrap, long total, long subjects) {
 }
 
 /* The bare reference: every partition from its beginning to its high
- * watermark, counting messages and bytes, nothing parsed. */
-static long bare_consume(const char *bootstrap, long *bytes) {
-  rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, bootstrap);
+ * watermark, counting messages and bytes, nothing parsed. With sha256,
+ * the floor: each payload hashed as well, in the consumer's thread (two
+ * threads hashing took as long: the broker and librdkafka's own threads
+ * keep the second processor busy). */
+static long bare_consume(const char *bootstrap, long *bytes, EVP_MD *sha256) {
+  rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, bootstrap, sha256 != NULL);
+  EVP_MD_CTX *dctx = sha256 ? EVP_MD_CTX_new() : NULL;
+  if (sha256 && !dctx)
+    die("floor", "out of memory");
   const struct rd_kafka_metadata *md;
   rd_kafka_topic_t *t = rd_kafka_topic_new(rk, TOPIC, NULL);
   if (rd_kafka_metadata(rk, 0, t, &md, 10000))
@@ -223,6 +242,11 @@ static long bare_consume(const char *bootstrap, long *bytes) {
     if (!m->err && m->partition < np && m->offset < high[m->partition]) {
       n++;
       *bytes += (long)m->len;
+      unsigned char digest[32];
+      if (dctx && (!EVP_DigestInit_ex(dctx, sha256, NULL) ||
+                   !EVP_DigestUpdate(dctx, m->payload, m->len) ||
+                   !EVP_DigestFinal_ex(dctx, digest, NULL)))
+        die("floor", "SHA-256 failed");
       if (m->offset == high[m->partition] - 1)
         left--;
     }
@@ -230,6 +254,7 @@ static long bare_consume(const char *bootstrap, long *bytes) {
   }
   rd_kafka_consumer_close(rk);
   rd_kafka_destroy(rk);
+  EVP_MD_CTX_free(dctx);
   free(high);
   free(low);
   return n;
@@ -294,6 +319,47 @@ static int replay(const char *ctl, const char *out, long *maxrss_kb,
   *maxrss_kb = ru.ru_maxrss;
   *cpu = cpu_s(&ru);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* The best of the rounds of one way of reading: wall and processor time,
+ * and the broker's processor time serving it. */
+struct timing {
+  double wall, cpu, broker;
+};
+static const struct timing timing_none = {1e9, 1e9, 1e9};
+
+static void timing_add(struct timing *best, double wall, double cpu,
+                       double broker) {
+  if (wall < best->wall)
+    best->wall = wall;
+  if (cpu < best->cpu)
+    best->cpu = cpu;
+  if (broker >= 0 && broker < best->broker)
+    best->broker = broker;
+}
+
+/* One timed bare consume (sha256 NULL) or floor; dies unless it read all
+ * total events. */
+static void consume_round(const char *bootstrap, EVP_MD *sha256, long total,
+                          int round, long *bytes, struct timing *best) {
+  const char *what = sha256 ? "floor" : "bare consume";
+  struct rusage ru0, ru1;
+  getrusage(RUSAGE_SELF, &ru0);
+  double b0 = broker_cpu_s(), t = now_s();
+  long n = bare_consume(bootstrap, bytes, sha256);
+  double s = now_s() - t;
+  getrusage(RUSAGE_SELF, &ru1);
+  double b = b0 >= 0 ? broker_cpu_s() - b0 : -1;
+  double c = cpu_s(&ru1) - cpu_s(&ru0);
+  if (n != total) {
+    char err[96];
+    snprintf(err, sizeof err, "read %ld of %ld events", n, total);
+    die(what, err);
+  }
+  timing_add(best, s, c, b);
+  printf("round %d %-6s: %.3f s = %.0f events/s, %.2f s processor, "
+         "broker %.2f s\n",
+         round + 1, sha256 ? "floor" : "bare", s, total / s, c, b);
 }
 
 /* Where the replay's time goes: simpkictl_stages is the replay built to
@@ -403,43 +469,23 @@ int main(int argc, char **argv) {
 
   /* Processor time beside wall time: on a shared machine the wall clock
    * also counts other programs; the processor time does not. */
-  double bare_best = 1e9, replay_best = 1e9, bare_cpu = 1e9, replay_cpu = 1e9;
-  double bare_broker = 1e9, replay_broker = 1e9;
+  struct timing bare = timing_none, floor = timing_none, rep = timing_none;
   double stage_best[NSTAGES], stage_cpu[NSTAGES];
   for (size_t k = 0; k < NSTAGES; k++)
     stage_best[k] = stage_cpu[k] = 1e9;
   long bytes = 0, maxrss = 0;
+  EVP_MD *sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+  if (!sha256)
+    die("floor", "no SHA-256 in OpenSSL");
   for (int round = 0; round < rounds; round++) {
-    struct rusage ru0, ru1;
-    getrusage(RUSAGE_SELF, &ru0);
-    double b0 = broker_cpu_s();
-    t = now_s();
-    long n = bare_consume(bootstrap, &bytes);
-    double s = now_s() - t;
-    getrusage(RUSAGE_SELF, &ru1);
-    double b = b0 >= 0 ? broker_cpu_s() - b0 : -1;
-    if (b >= 0 && b < bare_broker)
-      bare_broker = b;
-    double c = cpu_s(&ru1) - cpu_s(&ru0);
-    if (c < bare_cpu)
-      bare_cpu = c;
-    if (n != total) {
-      snprintf(err, sizeof err, "read %ld of %ld events", n, total);
-      die("bare consume", err);
-    }
-    if (s < bare_best)
-      bare_best = s;
-    printf("round %d bare  : %.3f s = %.0f events/s, %.2f s processor, "
-           "broker %.2f s\n",
-           round + 1, s, total / s, c, b);
+    consume_round(bootstrap, NULL, total, round, &bytes, &bare);
+    consume_round(bootstrap, sha256, total, round, &bytes, &floor);
     long rss;
-    b0 = broker_cpu_s();
+    double c, b0 = broker_cpu_s();
     t = now_s();
     int rc = replay(ctl, NULL, &rss, &c);
-    s = now_s() - t;
-    b = b0 >= 0 ? broker_cpu_s() - b0 : -1;
-    if (b >= 0 && b < replay_broker)
-      replay_broker = b;
+    double s = now_s() - t, b = b0 >= 0 ? broker_cpu_s() - b0 : -1;
+    timing_add(&rep, s, c, b);
     if (rc != 0) {
       fprintf(stderr,
               "bench_audit: audit replay: exit %d (not CLEAN); run it by "
@@ -447,12 +493,8 @@ int main(int argc, char **argv) {
               rc, ctl, TOPIC);
       exit(1);
     }
-    if (s < replay_best)
-      replay_best = s;
     if (rss > maxrss)
       maxrss = rss;
-    if (c < replay_cpu)
-      replay_cpu = c;
     printf("round %d replay: %.3f s = %.0f events/s, %.2f s processor, "
            "broker %.2f s, peak RSS %.1f MiB\n",
            round + 1, s, total / s, c, b, rss / 1024.0);
@@ -464,18 +506,25 @@ int main(int argc, char **argv) {
         stage_cpu[k] = c;
     }
   }
-  double bare_eps = total / bare_best, replay_eps = total / replay_best;
+  EVP_MD_free(sha256);
+  double bare_eps = total / bare.wall, floor_eps = total / floor.wall,
+         replay_eps = total / rep.wall;
   printf("best of %ld rounds each, taken in turns\n", rounds);
   printf("bare consume : %.0f events/s (%.1f MB/s)\n", bare_eps,
-         bytes / bare_best / 1e6);
-  printf("audit replay : %.0f events/s, peak RSS %.1f MiB\n", replay_eps,
-         maxrss / 1024.0);
-  printf("processor    : bare %.2f us/event, replay %.2f us/event\n",
-         bare_cpu / total * 1e6, replay_cpu / total * 1e6);
-  if (bare_broker < 1e9 && replay_broker < 1e9)
+         bytes / bare.wall / 1e6);
+  printf("floor        : %.0f events/s, bare consume + SHA-256 of each "
+         "payload: %.2f of the bare\n",
+         floor_eps, floor_eps / bare_eps);
+  printf("audit replay : %.0f events/s, peak RSS %.1f MiB; %.2f of the "
+         "floor\n",
+         replay_eps, maxrss / 1024.0, replay_eps / floor_eps);
+  printf("processor    : bare %.2f us/event, floor %.2f, replay %.2f\n",
+         bare.cpu / total * 1e6, floor.cpu / total * 1e6,
+         rep.cpu / total * 1e6);
+  if (bare.broker < 1e9 && rep.broker < 1e9)
     printf("broker       : %.2f us/event serving the bare consume, %.2f "
            "serving the replay\n(the broker runs on the same processors)\n",
-           bare_broker / total * 1e6, replay_broker / total * 1e6);
+           bare.broker / total * 1e6, rep.broker / total * 1e6);
   if (with_stages) {
     /* What each step adds, against the bare consume: the ratio a replay
      * stopped there would reach. */
@@ -485,25 +534,28 @@ int main(int argc, char **argv) {
     for (size_t k = 0; k < NSTAGES; k++)
       printf("  %-22s: %.3f s, %.2f us/event processor, ratio %.2f\n",
              stages[k].what, stage_best[k], stage_cpu[k] / total * 1e6,
-             bare_best / stage_best[k]);
+             bare.wall / stage_best[k]);
     printf("  %-22s: %.3f s, %.2f us/event processor, ratio %.2f\n",
-           "whole replay", replay_best, replay_cpu / total * 1e6,
-           bare_best / replay_best);
+           "whole replay", rep.wall, rep.cpu / total * 1e6,
+           bare.wall / rep.wall);
   }
   char stage_kv[256] = "";
   for (size_t k = 0, at = 0; with_stages && k < NSTAGES; k++)
     at += (size_t)snprintf(stage_kv + at, sizeof stage_kv - at,
                            " stage_%s_ratio=%.2f", stages[k].name,
-                           bare_best / stage_best[k]);
+                           bare.wall / stage_best[k]);
   printf("RESULT name=audit ratio=%.2f events=%ld subjects=%ld "
-         "replay_eps=%.0f bare_eps=%.0f replay_peak_rss_mib=%.1f "
-         "bytes_per_event=%.0f bare_cpu_us=%.2f replay_cpu_us=%.2f "
-         "broker_bare_cpu_us=%.2f broker_replay_cpu_us=%.2f nproc=%ld%s\n",
+         "replay_eps=%.0f bare_eps=%.0f floor_eps=%.0f floor_ratio=%.2f "
+         "replay_over_floor=%.2f replay_peak_rss_mib=%.1f "
+         "bytes_per_event=%.0f bare_cpu_us=%.2f floor_cpu_us=%.2f "
+         "replay_cpu_us=%.2f broker_bare_cpu_us=%.2f "
+         "broker_replay_cpu_us=%.2f nproc=%ld%s\n",
          replay_eps / bare_eps, total, subjects, replay_eps, bare_eps,
-         maxrss / 1024.0, (double)bytes / (double)total, bare_cpu / total * 1e6,
-         replay_cpu / total * 1e6,
-         bare_broker < 1e9 ? bare_broker / total * 1e6 : -1.0,
-         replay_broker < 1e9 ? replay_broker / total * 1e6 : -1.0,
+         floor_eps, floor_eps / bare_eps, replay_eps / floor_eps,
+         maxrss / 1024.0, (double)bytes / (double)total, bare.cpu / total * 1e6,
+         floor.cpu / total * 1e6, rep.cpu / total * 1e6,
+         bare.broker < 1e9 ? bare.broker / total * 1e6 : -1.0,
+         rep.broker < 1e9 ? rep.broker / total * 1e6 : -1.0,
          sysconf(_SC_NPROCESSORS_ONLN), stage_kv);
   return 0;
 }
