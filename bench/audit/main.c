@@ -469,7 +469,8 @@ int main(int argc, char **argv) {
 
   /* Processor time beside wall time: on a shared machine the wall clock
    * also counts other programs; the processor time does not. */
-  struct timing bare = timing_none, floor = timing_none, rep = timing_none;
+  struct timing bare_best = timing_none, floor_best = timing_none,
+                replay_best = timing_none;
   double stage_best[NSTAGES], stage_cpu[NSTAGES];
   for (size_t k = 0; k < NSTAGES; k++)
     stage_best[k] = stage_cpu[k] = 1e9;
@@ -478,14 +479,14 @@ int main(int argc, char **argv) {
   if (!sha256)
     die("floor", "no SHA-256 in OpenSSL");
   for (int round = 0; round < rounds; round++) {
-    consume_round(bootstrap, NULL, total, round, &bytes, &bare);
-    consume_round(bootstrap, sha256, total, round, &bytes, &floor);
+    consume_round(bootstrap, NULL, total, round, &bytes, &bare_best);
+    consume_round(bootstrap, sha256, total, round, &bytes, &floor_best);
     long rss;
     double c, b0 = broker_cpu_s();
     t = now_s();
     int rc = replay(ctl, NULL, &rss, &c);
     double s = now_s() - t, b = b0 >= 0 ? broker_cpu_s() - b0 : -1;
-    timing_add(&rep, s, c, b);
+    timing_add(&replay_best, s, c, b);
     if (rc != 0) {
       fprintf(stderr,
               "bench_audit: audit replay: exit %d (not CLEAN); run it by "
@@ -507,11 +508,11 @@ int main(int argc, char **argv) {
     }
   }
   EVP_MD_free(sha256);
-  double bare_eps = total / bare.wall, floor_eps = total / floor.wall,
-         replay_eps = total / rep.wall;
+  double bare_eps = total / bare_best.wall, floor_eps = total / floor_best.wall,
+         replay_eps = total / replay_best.wall;
   printf("best of %ld rounds each, taken in turns\n", rounds);
   printf("bare consume : %.0f events/s (%.1f MB/s)\n", bare_eps,
-         bytes / bare.wall / 1e6);
+         bytes / bare_best.wall / 1e6);
   printf("floor        : %.0f events/s, bare consume + SHA-256 of each "
          "payload: %.2f of the bare\n",
          floor_eps, floor_eps / bare_eps);
@@ -519,12 +520,12 @@ int main(int argc, char **argv) {
          "floor\n",
          replay_eps, maxrss / 1024.0, replay_eps / floor_eps);
   printf("processor    : bare %.2f us/event, floor %.2f, replay %.2f\n",
-         bare.cpu / total * 1e6, floor.cpu / total * 1e6,
-         rep.cpu / total * 1e6);
-  if (bare.broker < 1e9 && rep.broker < 1e9)
+         bare_best.cpu / total * 1e6, floor_best.cpu / total * 1e6,
+         replay_best.cpu / total * 1e6);
+  if (bare_best.broker < 1e9 && replay_best.broker < 1e9)
     printf("broker       : %.2f us/event serving the bare consume, %.2f "
            "serving the replay\n(the broker runs on the same processors)\n",
-           bare.broker / total * 1e6, rep.broker / total * 1e6);
+           bare_best.broker / total * 1e6, replay_best.broker / total * 1e6);
   if (with_stages) {
     /* What each step adds, against the bare consume: the ratio a replay
      * stopped there would reach. */
@@ -534,16 +535,16 @@ int main(int argc, char **argv) {
     for (size_t k = 0; k < NSTAGES; k++)
       printf("  %-22s: %.3f s, %.2f us/event processor, ratio %.2f\n",
              stages[k].what, stage_best[k], stage_cpu[k] / total * 1e6,
-             bare.wall / stage_best[k]);
+             bare_best.wall / stage_best[k]);
     printf("  %-22s: %.3f s, %.2f us/event processor, ratio %.2f\n",
-           "whole replay", rep.wall, rep.cpu / total * 1e6,
-           bare.wall / rep.wall);
+           "whole replay", replay_best.wall, replay_best.cpu / total * 1e6,
+           bare_best.wall / replay_best.wall);
   }
   char stage_kv[256] = "";
   for (size_t k = 0, at = 0; with_stages && k < NSTAGES; k++)
     at += (size_t)snprintf(stage_kv + at, sizeof stage_kv - at,
                            " stage_%s_ratio=%.2f", stages[k].name,
-                           bare.wall / stage_best[k]);
+                           bare_best.wall / stage_best[k]);
   printf("RESULT name=audit ratio=%.2f events=%ld subjects=%ld "
          "replay_eps=%.0f bare_eps=%.0f floor_eps=%.0f floor_ratio=%.2f "
          "replay_over_floor=%.2f replay_peak_rss_mib=%.1f "
@@ -552,10 +553,11 @@ int main(int argc, char **argv) {
          "broker_replay_cpu_us=%.2f nproc=%ld%s\n",
          replay_eps / bare_eps, total, subjects, replay_eps, bare_eps,
          floor_eps, floor_eps / bare_eps, replay_eps / floor_eps,
-         maxrss / 1024.0, (double)bytes / (double)total, bare.cpu / total * 1e6,
-         floor.cpu / total * 1e6, rep.cpu / total * 1e6,
-         bare.broker < 1e9 ? bare.broker / total * 1e6 : -1.0,
-         rep.broker < 1e9 ? rep.broker / total * 1e6 : -1.0,
+         maxrss / 1024.0, (double)bytes / (double)total,
+         bare_best.cpu / total * 1e6, floor_best.cpu / total * 1e6,
+         replay_best.cpu / total * 1e6,
+         bare_best.broker < 1e9 ? bare_best.broker / total * 1e6 : -1.0,
+         replay_best.broker < 1e9 ? replay_best.broker / total * 1e6 : -1.0,
          sysconf(_SC_NPROCESSORS_ONLN), stage_kv);
   return 0;
 }
