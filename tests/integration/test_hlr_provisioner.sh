@@ -34,7 +34,12 @@ sp_assert_eq "$(sp_psql "SELECT count(*) FROM sims WHERE state = 'produced'")" 3
 # SIMs that must fail before reaching the HLR: altered secrets, unknown KEK.
 BAD1=$(sp_psql "SELECT iccid FROM sims WHERE batch_id = '$O1-P1' ORDER BY iccid OFFSET 1 LIMIT 1")
 BAD2=$(sp_psql "SELECT iccid FROM sims WHERE batch_id = '$O1-P1' ORDER BY iccid OFFSET 3 LIMIT 1")
-sp_psql "UPDATE sims SET secrets_enc = overlay(secrets_enc placing '\\xff'::bytea from 40 for 1) WHERE iccid = '$BAD1'" >/dev/null
+# Flip every bit of one byte: writing a fixed value left the secrets intact
+# whenever the byte already held it (1 run in 256).
+BAD1_BEFORE=$(sp_psql "SELECT encode(secrets_enc, 'hex') FROM sims WHERE iccid = '$BAD1'")
+sp_psql "UPDATE sims SET secrets_enc = set_byte(secrets_enc, 39, get_byte(secrets_enc, 39) # 255) WHERE iccid = '$BAD1'" >/dev/null
+[ "$(sp_psql "SELECT encode(secrets_enc, 'hex') FROM sims WHERE iccid = '$BAD1'")" != "$BAD1_BEFORE" ] ||
+	sp_fail "the secrets of $BAD1 were not altered"
 sp_psql "UPDATE sims SET kek_id = 'kek-gone' WHERE iccid = '$BAD2'" >/dev/null
 BAD1_IMSI=$(sp_psql "SELECT imsi FROM sims WHERE iccid = '$BAD1'")
 # A subscriber already in the HLR with other keys, on an IMSI of the 2G batch.
