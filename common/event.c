@@ -3,6 +3,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,11 +34,23 @@ void sp_time_rfc3339(char out[40]) {
   snprintf(out, 40, "%.19s.%03dZ", date, (int)(ts.tv_nsec / 1000000));
 }
 
+/* OpenSSL 3 looks the algorithm up on every digest made with EVP_sha256():
+ * fetch it once for the process (every event is sealed through here). */
+static EVP_MD *sha256_md;
+static void sha256_fetch(void) {
+  sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void sp_sha256_hex(const void *buf, size_t len,
                    char out[SP_EVENT_HASH_HEX + 1]) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, sha256_fetch);
   unsigned char md[32];
   unsigned int mdlen = 0;
-  EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
+  if (!EVP_Digest(buf, len, md, &mdlen, sha256_md ? sha256_md : EVP_sha256(),
+                  NULL) ||
+      mdlen != sizeof md)
+    abort(); /* a hash left unwritten would seal garbage into a chain */
   /* Hashing is on every event's path (seal, check, audit replay): no
    * snprintf per byte. */
   static const char hex[] = "0123456789abcdef";
