@@ -27,6 +27,7 @@
 #include "audit_invariants.h"
 #include "audit_map.h"
 #include "audit_message.h"
+#include "audit_progress.h"
 #include "audit_select.h"
 #include "audit_state.h"
 #include "cmds.h"
@@ -74,8 +75,7 @@ struct replay {
   struct topic_count *last_topic;
   const char *last_name; /* the name last_topic was found by */
   unsigned long messages;
-  long start_ms, last_progress_ms;
-  int progress_shown;
+  audit_progress progress;
   int oom;
 };
 
@@ -211,16 +211,17 @@ static void progress(struct replay *r, int last) {
   /* The clock is read every 4096 messages, not for each. */
   if (!last && (r->messages & 4095))
     return;
-  long now = sp_reader_now_ms();
-  if (!last && (now - r->start_ms < 1000 || now - r->last_progress_ms < 1000))
-    return;
-  if (last && !r->progress_shown)
-    return;
-  double s = (double)(now - r->start_ms) / 1000.0;
-  fprintf(stderr, "simpkictl audit replay: replayed %lu events, %.0f/s\n",
-          r->messages, s > 0 ? (double)r->messages / s : 0.0);
-  r->last_progress_ms = now;
-  r->progress_shown = 1;
+  char line[160];
+  if (audit_progress_line(&r->progress, r->messages, r->expected,
+                          sp_reader_now_ms(), last, line, sizeof line))
+    fprintf(stderr, "%s\n", line);
+}
+
+/* After the read of a long replay: the step that starts now. */
+static void progress_step(const struct replay *r, const char *what) {
+  char line[160];
+  if (audit_progress_step(&r->progress, what, line, sizeof line))
+    fprintf(stderr, "%s\n", line);
 }
 
 /* A partition whose first offset is above 0 lost its first messages
@@ -921,7 +922,7 @@ static int replay_run(int argc, char **argv) {
   audit_checker_set_arena(r.checker, r.arena[MAX_WORKERS]);
   for (size_t i = 0; i < ntopics; i++)
     r.topics[r.ntopics++].topic = topics[i];
-  r.start_ms = r.last_progress_ms = sp_reader_now_ms();
+  audit_progress_start(&r.progress, sp_reader_now_ms());
   rd_kafka_t *rk = sp_reader_new(bootstrap, "audit", NULL, err, sizeof err);
   if (!rk) {
     sp_error("audit replay failed", "error", err);
@@ -951,7 +952,7 @@ static int replay_run(int argc, char **argv) {
   }
   sp_jschema_free(schemas);
   r.schemas = NULL;
-  long phase_ms = r.start_ms;
+  long phase_ms = r.progress.start_ms;
   phase_done(&phase_ms, "read");
 #ifdef SIMPKI_AUDIT_STAGES
   if (audit_stage_stop != AUDIT_STAGE_ALL) {
@@ -990,6 +991,7 @@ static int replay_run(int argc, char **argv) {
                            r.early.v[i].topic, r.early.v[i].partition,
                            r.early.v[i].offset, "%s", r.early.v[i].what))
       goto oom;
+  progress_step(&r, "checking each subject's hash chain");
   if (audit_chain_check(r.evs, r.n, &fnd, &cst))
     goto oom;
   phase_done(&phase_ms, "chains");
@@ -1002,6 +1004,7 @@ static int replay_run(int argc, char **argv) {
   }
   if (audit_filter_resolve(&flt, r.evs, r.n))
     goto oom;
+  progress_step(&r, "checking the workflow's rules, counting the steps");
   /* The counts on a second thread while this one checks the rules. */
   struct counts cnt = {.evs = r.evs, .n = r.n, .flt = &flt};
   pthread_t count_tid;
@@ -1020,6 +1023,7 @@ static int replay_run(int argc, char **argv) {
     goto oom;
   phase_done(&phase_ms, "invariants and counts");
   if (against_db) {
+    progress_step(&r, "comparing the state with the database");
     state = audit_state_new();
     if (!state || audit_state_build(state, r.evs, r.n))
       goto oom;
