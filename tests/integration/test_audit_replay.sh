@@ -109,15 +109,37 @@ PYEOF
 	sp_step "usage and an unreachable broker"
 	"$CTL" audit replay --help | grep -- '--order ID|REF' >/dev/null || sp_fail "audit replay --help"
 	"$CTL" --help | grep -q '^  audit ' || sp_fail "simpkictl --help does not list audit"
-	for bad in "--format xml" "--sim B001" "--from yesterday" "--from 2026-12-01 --to 2026-11-01" "--bogus" "extra" "--workers 0" "--workers x"; do
+	for bad in "--format xml" "--sim B001" "--from yesterday" "--from 2026-12-01 --to 2026-11-01" "--bogus" "extra" \
+		"--workers 0" "--workers x" "--progress-ms -1" "--progress-ms 1s" "--progress-ms 3600001" \
+		"--timeout-ms 99999999999999999999"; do
 		rc=0
 		# shellcheck disable=SC2086
-		"$CTL" audit replay $bad >/dev/null 2>&1 || rc=$?
+		"$CTL" audit replay $bad >"$W/bad.out" 2>"$W/bad.err" || rc=$?
 		sp_assert_eq "$rc" 2 "audit replay $bad"
+		[ ! -s "$W/bad.out" ] || sp_fail "audit replay $bad wrote: $(cat "$W/bad.out")"
+		[ -s "$W/bad.err" ] || sp_fail "audit replay $bad: no reason given"
 	done
+	grep -q -- '--timeout-ms must be a number of milliseconds between 1 and 86400000, not "99999999999999999999"' "$W/bad.err" ||
+		sp_fail "--timeout-ms out of range: $(cat "$W/bad.err")"
 	rc=0
 	"$CTL" audit replay --bootstrap 127.0.0.1:9 --timeout-ms 2000 >/dev/null 2>"$W/unreach.err" || rc=$?
 	sp_assert_eq "$rc" 3 "audit replay against no broker"
+
+	sp_step "the progress of a replay, asked for at every event"
+	rc=0
+	"$CTL" audit replay --progress-ms 0 >"$W/progress.out" 2>"$W/progress.err" || rc=$?
+	sp_assert_eq "$rc" 0 "audit replay --progress-ms 0 ($(cat "$W/progress.err"))"
+	local total
+	total=$(awk '$2 == "messages:" {print $1}' "$W/progress.out")
+	[ -n "$total" ] || sp_fail "no total of messages: $(cat "$W/progress.out")"
+	grep -Eq '^simpkictl audit replay: replayed [1-9][0-9]* events, about [0-9]+% of the topics' "$W/progress.err" ||
+		sp_fail "no progress line: $(cat "$W/progress.err")"
+	grep -Eq "^simpkictl audit replay: replayed $total events in [0-9.]+ s, [0-9]+/s\$" "$W/progress.err" ||
+		sp_fail "no last line with the $total messages: $(cat "$W/progress.err")"
+	for s in "checking each subject's hash chain" "checking the workflow's rules, counting the steps"; do
+		grep -qx "simpkictl audit replay: $s" "$W/progress.err" || sp_fail "no line for: $s: $(cat "$W/progress.err")"
+	done
+	grep -q '^verdict: CLEAN$' "$W/progress.out" || sp_fail "verdict with progress: $(head -3 "$W/progress.out")"
 
 	sp_step "the benchmark's stages build stops where told and reads every message"
 	STAGES=$(sp_bin simpkictl_stages)

@@ -51,5 +51,13 @@ rc=0
 "$ctl" events dump >/dev/null 2>"$work/err4" || rc=$?
 [ "$rc" -eq 2 ] || sp_fail "missing --topic: exit $rc"
 grep -q -- '--topic is required' "$work/err4" || sp_fail "missing --topic: $(cat "$work/err4")"
+for t in 0 -5 10s "" 99999999999999999999; do
+	rc=0
+	"$ctl" events dump --topic ev.a --timeout-ms "$t" >"$work/out5" 2>"$work/err5" || rc=$?
+	[ "$rc" -eq 2 ] || sp_fail "--timeout-ms '$t': exit $rc"
+	grep -q -- "--timeout-ms must be a number of milliseconds between 1 and 86400000, not \"$t\"" "$work/err5" ||
+		sp_fail "--timeout-ms '$t': $(cat "$work/err5")"
+	[ ! -s "$work/out5" ] || sp_fail "--timeout-ms '$t' printed events"
+done
 
 sp_step "ok"

@@ -14,7 +14,7 @@
 START_TEST(short_replay_is_quiet) {
   audit_progress p;
   char buf[160] = "untouched";
-  audit_progress_start(&p, START);
+  audit_progress_start(&p, START, AUDIT_PROGRESS_EVERY_MS);
   ck_assert_int_eq(
       audit_progress_line(&p, 4096, 10000, START + 999, 0, buf, sizeof buf), 0);
   /* The end of a quiet replay prints nothing either. */
@@ -28,7 +28,7 @@ END_TEST
 START_TEST(a_line_a_second_with_share_and_time_left) {
   audit_progress p;
   char buf[160];
-  audit_progress_start(&p, START);
+  audit_progress_start(&p, START, AUDIT_PROGRESS_EVERY_MS);
   ck_assert_int_eq(audit_progress_line(&p, 300000, 1200000, START + 1000, 0,
                                        buf, sizeof buf),
                    1);
@@ -55,7 +55,7 @@ END_TEST
 START_TEST(steps_after_the_read_only_when_long) {
   audit_progress p;
   char buf[160] = "untouched";
-  audit_progress_start(&p, START);
+  audit_progress_start(&p, START, AUDIT_PROGRESS_EVERY_MS);
   ck_assert_int_eq(audit_progress_step(&p, "checking", buf, sizeof buf), 0);
   ck_assert_str_eq(buf, "untouched");
   ck_assert_int_eq(
@@ -71,7 +71,7 @@ END_TEST
 START_TEST(minutes_when_far_from_the_end) {
   audit_progress p;
   char buf[160];
-  audit_progress_start(&p, START);
+  audit_progress_start(&p, START, AUDIT_PROGRESS_EVERY_MS);
   ck_assert_int_eq(audit_progress_line(&p, 100000, 100000000, START + 1000, 0,
                                        buf, sizeof buf),
                    1);
@@ -85,7 +85,7 @@ END_TEST
 START_TEST(unknown_or_passed_total_gives_count_and_rate) {
   audit_progress p;
   char buf[160];
-  audit_progress_start(&p, START);
+  audit_progress_start(&p, START, AUDIT_PROGRESS_EVERY_MS);
   ck_assert_int_eq(
       audit_progress_line(&p, 5000, 0, START + 2000, 0, buf, sizeof buf), 1);
   ck_assert_str_eq(buf, "simpkictl audit replay: replayed 5000 events, 2500/s");
@@ -103,12 +103,32 @@ START_TEST(a_short_buffer_is_cut_not_overrun) {
   /* Not a constant: the compiler would refuse the cut it can foresee. */
   volatile size_t cut = 24;
   memset(buf, 'x', sizeof buf);
-  audit_progress_start(&p, START);
+  audit_progress_start(&p, START, AUDIT_PROGRESS_EVERY_MS);
   ck_assert_int_eq(
       audit_progress_line(&p, 300000, 1200000, START + 1000, 0, buf, cut), 1);
   ck_assert_uint_eq(strlen(buf), 23);
   for (size_t i = 24; i < sizeof buf; i++)
     ck_assert_int_eq(buf[i], 'x');
+}
+END_TEST
+
+START_TEST(interval_given) {
+  audit_progress p;
+  char buf[160];
+  audit_progress_start(&p, START, 0); /* a line at each call */
+  ck_assert_int_eq(
+      audit_progress_line(&p, 256, 1000, START, 0, buf, sizeof buf), 1);
+  ck_assert_str_eq(buf, "simpkictl audit replay: replayed 256 events, "
+                        "about 25% of the topics");
+  ck_assert_int_eq(
+      audit_progress_line(&p, 512, 1000, START + 1, 0, buf, sizeof buf), 1);
+  audit_progress_start(&p, START, 10000); /* one every 10 s */
+  ck_assert_int_eq(
+      audit_progress_line(&p, 500, 1000, START + 9999, 0, buf, sizeof buf), 0);
+  ck_assert_int_eq(
+      audit_progress_line(&p, 600, 1000, START + 10000, 0, buf, sizeof buf), 1);
+  ck_assert_int_eq(
+      audit_progress_line(&p, 700, 1000, START + 19999, 0, buf, sizeof buf), 0);
 }
 END_TEST
 
@@ -121,6 +141,7 @@ int main(void) {
   tcase_add_test(tc, steps_after_the_read_only_when_long);
   tcase_add_test(tc, unknown_or_passed_total_gives_count_and_rate);
   tcase_add_test(tc, a_short_buffer_is_cut_not_overrun);
+  tcase_add_test(tc, interval_given);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -4,10 +4,9 @@
 
 #include <stdio.h>
 
-#define PROGRESS_EVERY_MS 1000
-
-void audit_progress_start(audit_progress *p, long now_ms) {
+void audit_progress_start(audit_progress *p, long now_ms, long every_ms) {
   p->start_ms = p->last_ms = now_ms;
+  p->every_ms = every_ms;
   p->shown = 0;
 }
 
@@ -15,8 +14,8 @@ int audit_progress_line(audit_progress *p, unsigned long n,
                         unsigned long expected, long now_ms, int last,
                         char *buf, size_t len) {
   if (last ? !p->shown
-           : now_ms - p->start_ms < PROGRESS_EVERY_MS ||
-                 now_ms - p->last_ms < PROGRESS_EVERY_MS)
+           : now_ms - p->start_ms < p->every_ms ||
+                 now_ms - p->last_ms < p->every_ms)
     return 0;
   double s = (double)(now_ms - p->start_ms) / 1000.0;
   double rate = s > 0 ? (double)n / s : 0;
@@ -40,8 +39,11 @@ int audit_progress_line(audit_progress *p, unsigned long n,
     else if (eta >= 0)
       snprintf(left, sizeof left, ", about %.0f s left", eta < 1 ? 1 : eta);
   }
-  snprintf(buf, len, "simpkictl audit replay: replayed %lu events%s, %.0f/s%s",
-           n, share, rate, left);
+  char per_s[32] = ""; /* no rate yet at the very start */
+  if (s > 0)
+    snprintf(per_s, sizeof per_s, ", %.0f/s", rate);
+  snprintf(buf, len, "simpkictl audit replay: replayed %lu events%s%s%s", n,
+           share, per_s, left);
   return 1;
 }
 

@@ -1,6 +1,6 @@
 /* audit_progress.h - the progress lines of a long audit replay, for the
- * operator watching stderr. Nothing in the first second (a short replay
- * stays quiet), then at most one line a second,
+ * operator watching stderr. By default nothing in the first second (a
+ * short replay stays quiet), then at most one line a second,
  *
  *   simpkictl audit replay: replayed 1234567 events, about 30% of the
  *   topics, 312000/s, about 9 s left
@@ -16,12 +16,16 @@
 
 #include <stddef.h>
 
+#define AUDIT_PROGRESS_EVERY_MS 1000 /* the default interval */
+
 typedef struct audit_progress {
-  long start_ms, last_ms;
+  long start_ms, last_ms, every_ms;
   int shown;
 } audit_progress;
 
-void audit_progress_start(audit_progress *p, long now_ms);
+/* every_ms: the interval (the first line comes after it too); 0 a line
+ * at each call. */
+void audit_progress_start(audit_progress *p, long now_ms, long every_ms);
 
 /* The line due at now_ms after n messages of about expected (0: unknown;
  * last: the read has ended), in buf without a newline; 0 when none is

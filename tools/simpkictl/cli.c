@@ -70,3 +70,13 @@ const char *sp_cli_actor(void) {
   v = getenv("USER");
   return v && *v ? v : "operator";
 }
+
+int sp_cli_long(const char *text, long min, long max, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (end == text || *end || errno == ERANGE || v < min || v > max)
+    return -1;
+  *out = v;
+  return 0;
+}

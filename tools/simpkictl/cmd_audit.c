@@ -30,6 +30,7 @@
 #include "audit_progress.h"
 #include "audit_select.h"
 #include "audit_state.h"
+#include "cli.h"
 #include "cmds.h"
 #include "config.h"
 #include "event.h"
@@ -96,7 +97,7 @@ static void usage_replay(FILE *fp) {
       "                              [--from DATE] [--to DATE]\n"
       "                              [--format text|json] [--bootstrap B]\n"
       "                              [--timeout-ms N] [--against-db]\n"
-      "                              [--workers N]\n\n"
+      "                              [--workers N] [--progress-ms N]\n\n"
       "Reads each topic from its beginning to its end as of the start, as "
       "a\n"
       "read-only consumer (no consumer group, no offset commits), and "
@@ -139,8 +140,9 @@ static void usage_replay(FILE *fp) {
       "FINDINGS), the events read per topic, the subjects, the events and "
       "SIMs\n"
       "per step per order, and the findings. A replay longer than a second\n"
-      "shows its progress on stderr: events read, the share of the topics,\n"
-      "the rate and the time left, then each step after the read.\n\n"
+      "shows its progress on stderr (--progress-ms): events read, the share\n"
+      "of the topics, the rate and the time left, then each step after the\n"
+      "read.\n\n"
       "Options:\n"
       "  --topic T        topic to read (repeatable; default: orders "
       "vendors\n"
@@ -178,6 +180,10 @@ static void usage_replay(FILE *fp) {
       "                   the topics are read (default: one per processor, "
       "at\n"
       "                   most %d; 1: the reader does it alone)\n"
+      "  --progress-ms N  the progress on stderr: the first line after N ms, "
+      "then\n"
+      "                   at most one every N ms (default %d; 0: a line per "
+      "event)\n"
       "  --help           show this help\n\n"
       "Exit status: 0 clean, 1 findings, 2 usage (or the schemas cannot be "
       "loaded),\n"
@@ -192,7 +198,8 @@ static void usage_replay(FILE *fp) {
       "(default\n"
       "                          %s/schemas)\n"
       "  SIMPKI_DB_URL           the database, for --against-db\n",
-      AUDIT_DRIFT_MAX, DEFAULT_TIMEOUT_MS, MAX_WORKERS, SIMPKI_SOURCE_DIR);
+      AUDIT_DRIFT_MAX, DEFAULT_TIMEOUT_MS, MAX_WORKERS, AUDIT_PROGRESS_EVERY_MS,
+      SIMPKI_SOURCE_DIR);
 }
 
 static struct topic_count *topic_of(struct replay *r, const char *topic) {
@@ -209,8 +216,9 @@ static struct topic_count *topic_of(struct replay *r, const char *topic) {
 }
 
 static void progress(struct replay *r, int last) {
-  /* The clock is read every 4096 messages, not for each. */
-  if (!last && (r->messages & 4095))
+  /* The clock is read every 256 messages, not for each (but for each
+   * with --progress-ms 0). */
+  if (!last && (r->messages & 255) && r->progress.every_ms)
     return;
   char line[160];
   if (audit_progress_line(&r->progress, r->messages, r->expected,
@@ -736,6 +744,7 @@ static int replay_run(int argc, char **argv) {
       {"timeout-ms", required_argument, NULL, 'T'},
       {"against-db", no_argument, NULL, 'D'},
       {"workers", required_argument, NULL, 'W'},
+      {"progress-ms", required_argument, NULL, 'P'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *topics[MAX_TOPICS];
@@ -744,6 +753,7 @@ static int replay_run(int argc, char **argv) {
   long timeout_ms = DEFAULT_TIMEOUT_MS;
   int against_db = 0;
   long workers = 0; /* 0: one per processor */
+  long progress_ms = AUDIT_PROGRESS_EVERY_MS;
   audit_filter flt;
   audit_filter_init(&flt);
   const char *from = NULL, *to = NULL;
@@ -787,10 +797,8 @@ static int replay_run(int argc, char **argv) {
     case 'b':
       bootstrap = optarg;
       break;
-    case 'T': {
-      char *end;
-      timeout_ms = strtol(optarg, &end, 10);
-      if (end == optarg || *end || timeout_ms <= 0 || timeout_ms > 86400000) {
+    case 'T':
+      if (sp_cli_long(optarg, 1, 86400000, &timeout_ms)) {
         fprintf(stderr,
                 "simpkictl audit replay: --timeout-ms must be a number of "
                 "milliseconds between 1 and 86400000, not \"%s\"\n",
@@ -798,14 +806,20 @@ static int replay_run(int argc, char **argv) {
         return SP_EXIT_USAGE;
       }
       break;
-    }
+    case 'P':
+      if (sp_cli_long(optarg, 0, 3600000, &progress_ms)) {
+        fprintf(stderr,
+                "simpkictl audit replay: --progress-ms must be a number of "
+                "milliseconds between 0 and 3600000, not \"%s\"\n",
+                optarg);
+        return SP_EXIT_USAGE;
+      }
+      break;
     case 'D':
       against_db = 1;
       break;
-    case 'W': {
-      char *end;
-      workers = strtol(optarg, &end, 10);
-      if (end == optarg || *end || workers < 1 || workers > MAX_WORKERS) {
+    case 'W':
+      if (sp_cli_long(optarg, 1, MAX_WORKERS, &workers)) {
         fprintf(stderr,
                 "simpkictl audit replay: --workers must be a number between "
                 "1 and %d, not \"%s\"\n",
@@ -813,7 +827,6 @@ static int replay_run(int argc, char **argv) {
         return SP_EXIT_USAGE;
       }
       break;
-    }
     case 'h':
       usage_replay(stdout);
       return SP_EXIT_OK;
@@ -923,7 +936,7 @@ static int replay_run(int argc, char **argv) {
   audit_checker_set_arena(r.checker, r.arena[MAX_WORKERS]);
   for (size_t i = 0; i < ntopics; i++)
     r.topics[r.ntopics++].topic = topics[i];
-  audit_progress_start(&r.progress, sp_reader_now_ms());
+  audit_progress_start(&r.progress, sp_reader_now_ms(), progress_ms);
   rd_kafka_t *rk = sp_reader_new(bootstrap, "audit", NULL, err, sizeof err);
   if (!rk) {
     sp_error("audit replay failed", "error", err);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cmds.h"
 #include "config.h"
 #include "kafka_reader.h"
@@ -88,10 +89,8 @@ static int dump(int argc, char **argv) {
     case 'b':
       bootstrap = optarg;
       break;
-    case 'T': {
-      char *end;
-      timeout_ms = strtol(optarg, &end, 10);
-      if (end == optarg || *end || timeout_ms <= 0 || timeout_ms > 86400000) {
+    case 'T':
+      if (sp_cli_long(optarg, 1, 86400000, &timeout_ms)) {
         fprintf(stderr,
                 "simpkictl events dump: --timeout-ms must be a number of "
                 "milliseconds between 1 and 86400000, not \"%s\"\n",
@@ -99,7 +98,6 @@ static int dump(int argc, char **argv) {
         return SP_EXIT_USAGE;
       }
       break;
-    }
     case 'h':
       usage_dump(stdout);
       return SP_EXIT_OK;
