@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../tools/simpkictl/kafka_reader.h"
 #include "config.h"
 #include "event.h"
 #include "log.h"
@@ -123,8 +124,9 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap,
   const char *const(*kv)[2] = producer ? producer_kv : consumer_kv;
   size_t n = producer ? sizeof producer_kv / sizeof *producer_kv
                       : sizeof consumer_kv / sizeof *consumer_kv;
-  const char *const deep_kv[][2] = {{"queued.min.messages", "1000000"},
-                                    {"queued.max.messages.kbytes", "262144"}};
+  const char *const deep_kv[][2] = {
+      {"queued.min.messages", SP_READER_QUEUED_MIN_MESSAGES},
+      {"queued.max.messages.kbytes", SP_READER_QUEUED_MAX_KBYTES}};
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   for (size_t i = 0; i < n; i++)
     if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], err, sizeof err))

@@ -51,7 +51,7 @@ rc=0
 "$ctl" events dump >/dev/null 2>"$work/err4" || rc=$?
 [ "$rc" -eq 2 ] || sp_fail "missing --topic: exit $rc"
 grep -q -- '--topic is required' "$work/err4" || sp_fail "missing --topic: $(cat "$work/err4")"
-for t in 0 -5 10s "" 99999999999999999999; do
+for t in 0 -5 10s "" " 5" +5 99999999999999999999; do
 	rc=0
 	"$ctl" events dump --topic ev.a --timeout-ms "$t" >"$work/out5" 2>"$work/err5" || rc=$?
 	[ "$rc" -eq 2 ] || sp_fail "--timeout-ms '$t': exit $rc"

@@ -72,6 +72,9 @@ const char *sp_cli_actor(void) {
 }
 
 int sp_cli_long(const char *text, long min, long max, long *out) {
+  /* strtol would take " 5" and "+5": a value is the digits alone. */
+  if (!((text[0] >= '0' && text[0] <= '9') || text[0] == '-'))
+    return -1;
   char *end;
   errno = 0;
   long v = strtol(text, &end, 10);

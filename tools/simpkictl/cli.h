@@ -14,7 +14,8 @@ char *sp_cli_read_file(const char *path, size_t max_bytes, size_t *len,
 /* Who is acting: $SIMPKI_OPERATOR, else $USER, else "operator". */
 const char *sp_cli_actor(void);
 /* A whole decimal number between min and max (an option's value): 0 with
- * *out, or -1 (*out untouched) for anything else, "12x" and "" too. */
+ * *out, or -1 (*out untouched) for anything else: "12x", "", " 5", "+5",
+ * one past the range of a long. */
 int sp_cli_long(const char *text, long min, long max, long *out);
 
 #endif

@@ -1,12 +1,12 @@
 /* cmd_sla.c - `simpkictl sla`: the deadlines of Flow A's contacts (A5),
  * counted in Vietnamese working days (common/calendar.h). */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "calendar.h"
+#include "cli.h"
 #include "cmds.h"
 #include "config.h"
 
@@ -111,11 +111,8 @@ static int cmd_deadline(int argc, char **argv) {
   time_t received;
   if (sp_cal_parse_time(from, &received, err, sizeof err))
     return deadline_usage_error("--from: ", err);
-  char *end;
-  errno = 0;
-  long n = strtol(days, &end, 10);
-  if (errno || end == days || *end || days[0] == '-' || days[0] == '+' ||
-      days[0] == ' ' || n > SP_CAL_MAX_WORKING_DAYS) {
+  long n;
+  if (sp_cli_long(days, 0, SP_CAL_MAX_WORKING_DAYS, &n)) {
     snprintf(err, sizeof err, "\"%.40s\": expected a number from 0 to %d",
              days, SP_CAL_MAX_WORKING_DAYS);
     return deadline_usage_error("--working-days: ", err);

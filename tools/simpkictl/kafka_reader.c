@@ -50,8 +50,8 @@ rd_kafka_t *sp_reader_new(const char *bootstrap, const char *purpose,
    * second of checking never runs dry before the tick. Before
    * SIMPKI_KAFKA_CONFIG, so an operator can set them lower. */
   static const char *const queue_kv[][2] = {
-      {"queued.min.messages", "1000000"},
-      {"queued.max.messages.kbytes", "262144"}};
+      {"queued.min.messages", SP_READER_QUEUED_MIN_MESSAGES},
+      {"queued.max.messages.kbytes", SP_READER_QUEUED_MAX_KBYTES}};
   const char *extra = NULL;
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   for (size_t i = 0; i < sizeof queue_kv / sizeof *queue_kv; i++)

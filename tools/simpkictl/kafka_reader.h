@@ -19,6 +19,11 @@ typedef struct sp_reader_hooks {
   void *opaque;
 } sp_reader_hooks;
 
+/* The queue a reader asks librdkafka for (see sp_reader_new), as
+ * librdkafka setting values; bench/audit's floor reads with the same. */
+#define SP_READER_QUEUED_MIN_MESSAGES "1000000"
+#define SP_READER_QUEUED_MAX_KBYTES "262144"
+
 /* purpose names the reader in its group id ("simpkictl-PURPOSE-<random>").
  * $SIMPKI_KAFKA_CONFIG applies first, so it cannot turn commits on.
  * Returns NULL with errstr. */

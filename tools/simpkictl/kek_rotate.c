@@ -251,11 +251,9 @@ static int parse_args(int argc, char **argv, long *batch) {
   opterr = 0;
   int c;
   while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-    char *end;
     switch (c) {
     case 'b':
-      *batch = strtol(optarg, &end, 10);
-      if (end == optarg || *end || *batch < 1 || *batch > MAX_BATCH) {
+      if (sp_cli_long(optarg, 1, MAX_BATCH, batch)) {
         fprintf(stderr, "simpkictl kek rotate: --batch must be 1 to %d\n",
                 MAX_BATCH);
         return SP_EXIT_USAGE;
