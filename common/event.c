@@ -153,6 +153,71 @@ static int time_ok(const char *s) {
   return 0;
 }
 
+/* Two digits from s, when both are digits and the number is in lo..hi. */
+static int two_digits_in(const char *s, int lo, int hi) {
+  if (!is_digit(s[0]) || !is_digit(s[1]))
+    return 0;
+  int n = (s[0] - '0') * 10 + (s[1] - '0');
+  return n >= lo && n <= hi;
+}
+
+/* The rules below are envelope.json's patterns, written out: the replay
+ * runs them on every event instead of the patterns' DFAs. */
+static int source_strict(const char *s) {
+  static const char prefix[] = "/simpki/";
+  if (strncmp(s, prefix, sizeof prefix - 1))
+    return 0;
+  s += sizeof prefix - 1;
+  if (!((*s >= 'a' && *s <= 'z') || is_digit(*s)))
+    return 0;
+  for (s++; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || is_digit(*s) || *s == '.' || *s == '_' ||
+          *s == '-'))
+      return 0;
+  return 1;
+}
+
+/* Two or more non-empty words of [a-z0-9_] joined by dots. */
+static int type_strict(const char *t) {
+  int dots = 0;
+  size_t word = 0;
+  for (; *t; t++) {
+    if (*t == '.') {
+      if (!word)
+        return 0;
+      dots++;
+      word = 0;
+    } else if ((*t >= 'a' && *t <= 'z') || is_digit(*t) || *t == '_') {
+      word++;
+    } else {
+      return 0;
+    }
+  }
+  return dots > 0 && word > 0;
+}
+
+/* YYYY-MM-DDTHH:MM:SS.mmmZ with the envelope's ranges (second 60 for a
+ * leap second; the days of a month are not checked, as there). */
+static int time_strict(const char *s) {
+  for (int i = 0; i < 4; i++)
+    if (!is_digit(s[i]))
+      return 0;
+  return s[4] == '-' && two_digits_in(s + 5, 1, 12) && s[7] == '-' &&
+         two_digits_in(s + 8, 1, 31) && s[10] == 'T' &&
+         two_digits_in(s + 11, 0, 23) && s[13] == ':' &&
+         two_digits_in(s + 14, 0, 59) && s[16] == ':' &&
+         two_digits_in(s + 17, 0, 60) && s[19] == '.' && is_digit(s[20]) &&
+         is_digit(s[21]) && is_digit(s[22]) && s[23] == 'Z' && s[24] == '\0';
+}
+
+int sp_event_attrs_strict(const char *const v[SP_EVENT_NATTRS]) {
+  const char *id = v[SP_EVENT_A_ID];
+  return id[14] == '4' &&
+         (id[19] == '8' || id[19] == '9' || id[19] == 'a' || id[19] == 'b') &&
+         source_strict(v[SP_EVENT_A_SOURCE]) &&
+         type_strict(v[SP_EVENT_A_TYPE]) && time_strict(v[SP_EVENT_A_TIME]);
+}
+
 int sp_event_init(sp_event *ev, const char *source, const char *type,
                   const char *subject, const char *partitionkey,
                   const char *correlationid, json_t *data, char *errstr,

@@ -91,6 +91,22 @@ int sp_event_check_attrs(const char *const v[SP_EVENT_NATTRS],
                          const long long *schemaversion, char *errstr,
                          size_t errlen);
 
+/* For attributes sp_event_check_attrs accepted: 1 when they also meet
+ * the narrower rules of schemas/events/envelope.json (a version-4 id,
+ * source /simpki/<service>, a dotted type, a UTC time with milliseconds).
+ * Then the attributes are valid against that envelope.json: the two
+ * checks together are its every rule (lengths hold in bytes, so in
+ * characters too), and a validator need not walk them again (the audit
+ * replay). The contract stays wider: it takes any RFC 3339 time.
+ * SP_EVENT_ENVELOPE_ID and _SHA256 name the envelope.json meant: its $id,
+ * and the SHA-256 of its compact JSON with keys sorted. A unit test fails
+ * when the file changes: then review these rules against it. */
+int sp_event_attrs_strict(const char *const v[SP_EVENT_NATTRS]);
+#define SP_EVENT_ENVELOPE_ID                                                   \
+  "https://simpki.invalid/schemas/events/envelope.json"
+#define SP_EVENT_ENVELOPE_SHA256                                               \
+  "1b65f48ba70528748f9e89bafb3d5e7fbe95bc40634ba342655135e209d4b795"
+
 /* Helpers also used elsewhere. */
 void sp_uuid4(char out[40]);
 void sp_time_rfc3339(char out[40]);

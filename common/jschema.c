@@ -1435,6 +1435,7 @@ typedef struct {
   char *err;
   size_t errlen;
   int depth;
+  const js_node *given; /* a $ref to it passes unchecked; NULL: none */
 } vctx;
 
 /* The JSON pointer of the value being checked (~ and / escaped), cut to
@@ -1835,7 +1836,7 @@ static int check(vctx *v, const js_node *n, const sp_jv *j) {
     return vfail(v, "schema nested too deep (a $ref cycle?)");
   v->depth++;
   unsigned w = n->what;
-  int rc = (n->ref_to && check(v, n->ref_to, j)) ||
+  int rc = (n->ref_to && n->ref_to != v->given && check(v, n->ref_to, j)) ||
            ((w & W_TYPE) && check_type(v, n, j)) ||
            ((w & W_VALUES) && check_values(v, n, j)) ||
            ((w & W_STRING) && check_string(v, n, j)) ||
@@ -1847,20 +1848,43 @@ static int check(vctx *v, const js_node *n, const sp_jv *j) {
   return rc;
 }
 
-int sp_jschema_validate_jv(const sp_jschema_set *s, const char *name,
-                           const sp_jdoc *d, const sp_jv *instance,
-                           char *errstr, size_t errlen) {
+/* The schema named name, or NULL with errstr. */
+static const js_doc *named_doc(const sp_jschema_set *s, const char *name,
+                               char *errstr, size_t errlen) {
   const js_doc *doc = s && name ? find_doc(s, name) : NULL;
-  if (!doc) {
+  if (!doc)
     snprintf(errstr, errlen, "no schema named \"%s\"", name ? name : "(null)");
+  return doc;
+}
+
+int sp_jschema_validate_jv_given(const sp_jschema_set *s, const char *name,
+                                 const char *given, const sp_jdoc *d,
+                                 const sp_jv *instance, char *errstr,
+                                 size_t errlen) {
+  const js_doc *doc = named_doc(s, name, errstr, errlen), *g = NULL;
+  if (!doc || (given && !(g = named_doc(s, given, errstr, errlen))))
     return -1;
-  }
   if (!instance) {
     snprintf(errstr, errlen, "(root): no value");
     return 1;
   }
-  vctx v = {.d = d, .err = errstr, .errlen = errlen};
+  vctx v = {.d = d,
+            .err = errstr,
+            .errlen = errlen,
+            .given = g ? g->index[0].node : NULL};
   return check(&v, doc->index[0].node, instance);
+}
+
+int sp_jschema_validate_jv(const sp_jschema_set *s, const char *name,
+                           const sp_jdoc *d, const sp_jv *instance,
+                           char *errstr, size_t errlen) {
+  return sp_jschema_validate_jv_given(s, name, NULL, d, instance, errstr,
+                                      errlen);
+}
+
+const json_t *sp_jschema_json(const sp_jschema_set *s, const char *name) {
+  const js_doc *doc = s && name ? find_doc(s, name) : NULL;
+  return doc ? doc->json : NULL;
 }
 
 int sp_jschema_validate(const sp_jschema_set *s, const char *name,

@@ -268,6 +268,51 @@ START_TEST(shared_subject_and_type) {
 }
 END_TEST
 
+/* The envelope's schema is skipped only when it is the envelope.json
+ * sp_event_attrs_strict was reviewed against: a changed one (here a
+ * narrower source) is walked in full, fast path and all. */
+START_TEST(envelope_shortcut_only_for_the_reviewed_envelope) {
+  ck_assert_int_eq(fast->envelope_known, 1);
+  const char *src = getenv("SIMPKI_SOURCE_DIR");
+  char dir[] = "/tmp/test_audit_message.XXXXXX", cmd[2048], err[512];
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  snprintf(
+      cmd, sizeof cmd,
+      "cp -r '%s/schemas' '%s/' && sed -i "
+      "'s|\\^/simpki/\\[a-z0-9\\]\\[a-z0-9._-\\]\\*\\$|^/simpki/[a-z]{1,3}$|' "
+      "'%s/schemas/events/envelope.json' && grep -q '{1,3}' "
+      "'%s/schemas/events/envelope.json'",
+      src ? src : ".", dir, dir, dir);
+  ck_assert_int_eq(system(cmd), 0);
+  snprintf(cmd, sizeof cmd, "%s/schemas", dir);
+  sp_jschema_set *narrow = sp_jschema_load_dir(cmd, err, sizeof err);
+  ck_assert_msg(narrow != NULL, "%s", err);
+  audit_checker *ck = audit_checker_new(narrow);
+  ck_assert_ptr_nonnull(ck);
+  ck_assert_int_eq(ck->envelope_known, 0);
+  size_t len;
+  char *m = sealed("sim.connected", "sim/8984017710000000001",
+                   json_pack("{s:s,s:s}", "iccid", "8984017710000000001",
+                             "msisdn", "84901234567"),
+                   &len);
+  audit_parsed p;
+  ck_assert_int_eq(audit_message_check(ck, m, len, &p), 0);
+  ck_assert_int_eq(p.status, 0);
+  ck_assert_int_eq(p.schema_rc, 1);
+  ck_assert_msg(p.why && !strncmp(p.why, "/source: ", 9), "why: %s", p.why);
+  audit_parsed_clear(&p);
+  /* The reviewed envelope takes the same event. */
+  ck_assert_int_eq(audit_message_check(fast, m, len, &p), 0);
+  ck_assert_int_eq(p.schema_rc, 0);
+  audit_parsed_clear(&p);
+  free(m);
+  audit_checker_free(ck);
+  sp_jschema_free(narrow);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* With an arena, a prevhash that is the hash of an event kept lately is
  * that event's copy; any other is the event's own; without an arena each
  * event has its own. */
@@ -503,6 +548,7 @@ int main(void) {
   tcase_add_test(tc, arena_blocks);
   tcase_add_test(tc, shared_subject_and_type);
   tcase_add_test(tc, prevhash_shares_its_predecessors_hash);
+  tcase_add_test(tc, envelope_shortcut_only_for_the_reviewed_envelope);
   tcase_add_test(tc, kept_data_packing);
   tcase_add_test(tc, names_by_length);
   suite_add_tcase(s, tc);

@@ -339,6 +339,59 @@ START_TEST(refs_across_files) {
 }
 END_TEST
 
+/* validate_jv_given on a jdoc tree of text (compact: jdoc reads only
+ * that): rc, and the message in err. */
+static int given_rc(const sp_jschema_set *s, const char *name,
+                    const char *given, const char *inst) {
+  sp_jdoc d;
+  sp_jdoc_init(&d);
+  ck_assert_int_eq(sp_jdoc_parse(&d, inst, strlen(inst)), 0);
+  err[0] = '\0';
+  int rc = sp_jschema_validate_jv_given(s, name, given, &d, sp_jdoc_root(&d),
+                                        err, sizeof err);
+  sp_jdoc_free(&d);
+  return rc;
+}
+
+START_TEST(ref_to_given_schema_not_followed) {
+  put("envelope.json",
+      "{\"$id\": \"https://x.invalid/ev/envelope.json\", \"type\": \"object\","
+      " \"required\": [\"type\"], \"properties\": {"
+      " \"type\": {\"type\": \"string\", \"maxLength\": 3}}}");
+  put("a.b.json",
+      "{\"$ref\": \"envelope.json\", \"properties\": {"
+      " \"data\": {\"type\": \"object\"},"
+      " \"nested\": {\"$ref\": \"envelope.json#/properties/type\"}}}");
+  sp_jschema_set *s = load_ok();
+  const char *env_breaker = "{\"data\":{},\"type\":\"long one\"}";
+  /* Without a given schema: the envelope's words. */
+  ck_assert_int_eq(given_rc(s, "a.b", NULL, env_breaker), 1);
+  ck_assert_str_eq(err, "/type: \"long one\" is longer than maxLength 3");
+  /* With it (by $id or by name): only the type schema's own keywords. */
+  ck_assert_int_eq(
+      given_rc(s, "a.b", "https://x.invalid/ev/envelope.json", env_breaker), 0);
+  ck_assert_int_eq(given_rc(s, "a.b", "envelope", env_breaker), 0);
+  ck_assert_int_eq(
+      given_rc(s, "a.b", "envelope", "{\"data\":1,\"type\":\"abc\"}"), 1);
+  ck_assert_str_eq(err, "/data: 1 is not of type object");
+  /* A $ref into the given file, not to its root, is still followed. */
+  ck_assert_int_eq(
+      given_rc(s, "a.b", "envelope", "{\"nested\":\"abcd\",\"type\":\"abc\"}"),
+      1);
+  ck_assert_str_eq(err, "/nested: \"abcd\" is longer than maxLength 3");
+  /* An unknown given schema is an error, not a pass. */
+  ck_assert_int_eq(given_rc(s, "a.b", "no.such", env_breaker), -1);
+  ck_assert_str_eq(err, "no schema named \"no.such\"");
+  /* The loaded JSON, by name or $id; NULL for no schema. */
+  const json_t *j = sp_jschema_json(s, "https://x.invalid/ev/envelope.json");
+  ck_assert_ptr_nonnull(j);
+  ck_assert_ptr_eq(j, sp_jschema_json(s, "envelope"));
+  ck_assert_str_eq(json_string_value(json_object_get(j, "type")), "object");
+  ck_assert_ptr_null(sp_jschema_json(s, "no.such"));
+  sp_jschema_free(s);
+}
+END_TEST
+
 START_TEST(ref_cycle_stops) {
   sp_jschema_set *s = one("{\"$ref\": \"#\"}");
   invalid_prefix(s, "t", "1", "(root): schema nested too deep");
@@ -528,6 +581,7 @@ int main(void) {
   tcase_add_test(tc, arrays);
   tcase_add_test(tc, combinators);
   tcase_add_test(tc, refs_across_files);
+  tcase_add_test(tc, ref_to_given_schema_not_followed);
   tcase_add_test(tc, ref_cycle_stops);
   tcase_add_test(tc, unknown_keyword_refused);
   tcase_add_test(tc, bad_patterns_refused);
