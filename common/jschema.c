@@ -1848,22 +1848,19 @@ static int check(vctx *v, const js_node *n, const sp_jv *j) {
   return rc;
 }
 
-/* The schema named name, or NULL with errstr. */
-static const js_doc *named_doc(const sp_jschema_set *s, const char *name,
-                               char *errstr, size_t errlen) {
-  const js_doc *doc = s && name ? find_doc(s, name) : NULL;
-  if (!doc)
-    snprintf(errstr, errlen, "no schema named \"%s\"", name ? name : "(null)");
-  return doc;
+const sp_jschema *sp_jschema_get(const sp_jschema_set *s, const char *name) {
+  return s && name ? (const sp_jschema *)find_doc(s, name) : NULL;
 }
 
 int sp_jschema_validate_jv_given(const sp_jschema_set *s, const char *name,
-                                 const char *given, const sp_jdoc *d,
+                                 const sp_jschema *given, const sp_jdoc *d,
                                  const sp_jv *instance, char *errstr,
                                  size_t errlen) {
-  const js_doc *doc = named_doc(s, name, errstr, errlen), *g = NULL;
-  if (!doc || (given && !(g = named_doc(s, given, errstr, errlen))))
+  const js_doc *doc = s && name ? find_doc(s, name) : NULL;
+  if (!doc) {
+    snprintf(errstr, errlen, "no schema named \"%s\"", name ? name : "(null)");
     return -1;
+  }
   if (!instance) {
     snprintf(errstr, errlen, "(root): no value");
     return 1;
@@ -1871,7 +1868,7 @@ int sp_jschema_validate_jv_given(const sp_jschema_set *s, const char *name,
   vctx v = {.d = d,
             .err = errstr,
             .errlen = errlen,
-            .given = g ? g->index[0].node : NULL};
+            .given = given ? ((const js_doc *)given)->index[0].node : NULL};
   return check(&v, doc->index[0].node, instance);
 }
 
@@ -1882,9 +1879,8 @@ int sp_jschema_validate_jv(const sp_jschema_set *s, const char *name,
                                       errlen);
 }
 
-const json_t *sp_jschema_json(const sp_jschema_set *s, const char *name) {
-  const js_doc *doc = s && name ? find_doc(s, name) : NULL;
-  return doc ? doc->json : NULL;
+const json_t *sp_jschema_json(const sp_jschema *schema) {
+  return schema ? ((const js_doc *)schema)->json : NULL;
 }
 
 int sp_jschema_validate(const sp_jschema_set *s, const char *name,

@@ -72,18 +72,22 @@ int sp_jschema_validate_jv(const sp_jschema_set *s, const char *name,
                            const sp_jdoc *d, const sp_jv *instance,
                            char *errstr, size_t errlen);
 
-/* sp_jschema_validate_jv with the schema named given (NULL: none) taken
- * as passed: a $ref to its root is not followed. For a caller whose own
+/* One loaded schema, by name or $id; NULL when there is none. Valid while
+ * the set is. */
+typedef struct sp_jschema sp_jschema;
+const sp_jschema *sp_jschema_get(const sp_jschema_set *s, const char *name);
+
+/* Its JSON as loaded (the set's own). NULL for NULL. */
+const json_t *sp_jschema_json(const sp_jschema *schema);
+
+/* sp_jschema_validate_jv with the schema given (NULL: none) taken as
+ * passed: a $ref to its root is not followed. For a caller whose own
  * checks are known to imply that schema (the audit replay's event
  * contract and the envelope): the verdict and the message are then those
- * of sp_jschema_validate_jv. -1 when no schema has either name. */
+ * of sp_jschema_validate_jv. given must be of the set s. */
 int sp_jschema_validate_jv_given(const sp_jschema_set *s, const char *name,
-                                 const char *given, const sp_jdoc *d,
+                                 const sp_jschema *given, const sp_jdoc *d,
                                  const sp_jv *instance, char *errstr,
                                  size_t errlen);
-
-/* The loaded JSON of the schema named name (the set's own: valid while
- * the set is), NULL when there is none. */
-const json_t *sp_jschema_json(const sp_jschema_set *s, const char *name);
 
 #endif

@@ -101,7 +101,8 @@ END_TEST
 
 /* The canonical form's SHA-256 of the loaded envelope.json. */
 static void envelope_hash(char out[SP_EVENT_HASH_HEX + 1]) {
-  const json_t *env = sp_jschema_json(schemas, SP_EVENT_ENVELOPE_ID);
+  const json_t *env =
+      sp_jschema_json(sp_jschema_get(schemas, SP_EVENT_ENVELOPE_ID));
   ck_assert_ptr_nonnull(env);
   char *canon = json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS);
   ck_assert_ptr_nonnull(canon);

@@ -46,10 +46,10 @@ struct audit_checker {
   EVP_MD *sha256;       /* fetched once: EVP_sha256() fetches per call */
   EVP_MD_CTX *md;
   int force_slow;
-  /* The set's envelope is the one sp_event_attrs_strict implements (by
-   * its hash): an event whose attributes pass both checks is not walked
-   * through it again (half the schema's cost). */
-  int envelope_known;
+  /* The set's envelope when it is the one sp_event_attrs_strict
+   * implements (by its hash), else NULL: an event whose attributes pass
+   * both checks is not walked through it again (half the schema's cost). */
+  const sp_jschema *envelope;
   audit_arena *arena; /* what is kept of each event; NULL: malloc */
   /* With an arena: one copy of each subject and type (a SIM's events all
    * name it), keys in the arena. */
@@ -289,9 +289,8 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
   }
 #endif
   if (c->schemas) {
-    const char *given = c->envelope_known && sp_event_attrs_strict(v)
-                            ? SP_EVENT_ENVELOPE_ID
-                            : NULL;
+    const sp_jschema *given =
+        c->envelope && sp_event_attrs_strict(v) ? c->envelope : NULL;
     p->schema_rc = sp_jschema_validate_jv_given(c->schemas, kept[K_TYPE], given,
                                                 d, root, err, sizeof err);
     if (p->schema_rc > 0 && !(p->why = strdup(err)))
@@ -374,18 +373,21 @@ static int check_slow(audit_checker *c, const void *payload, size_t len,
   return rc;
 }
 
-/* 1 when the set's envelope.json is the one SP_EVENT_ENVELOPE_SHA256
- * names. Any other (an operator's edit, a later version) is validated in
- * full: the shortcut is only as good as the rules it was checked with. */
-static int envelope_known(const sp_jschema_set *schemas) {
-  const json_t *env = sp_jschema_json(schemas, SP_EVENT_ENVELOPE_ID);
-  char *canon = env ? json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+/* The set's envelope.json when it is the one SP_EVENT_ENVELOPE_SHA256
+ * names, else NULL. Any other (an operator's edit, a later version) is
+ * validated in full: the shortcut is only as good as the rules it was
+ * checked with. */
+static const sp_jschema *known_envelope(const sp_jschema_set *schemas) {
+  const sp_jschema *env = sp_jschema_get(schemas, SP_EVENT_ENVELOPE_ID);
+  char *canon =
+      env ? json_dumps(sp_jschema_json(env), JSON_COMPACT | JSON_SORT_KEYS)
+          : NULL;
   if (!canon)
-    return 0;
+    return NULL;
   char h[SP_EVENT_HASH_HEX + 1];
   sp_sha256_hex(canon, strlen(canon), h);
   free(canon);
-  return !strcmp(h, SP_EVENT_ENVELOPE_SHA256);
+  return strcmp(h, SP_EVENT_ENVELOPE_SHA256) ? NULL : env;
 }
 
 audit_checker *audit_checker_new(const sp_jschema_set *schemas) {
@@ -393,7 +395,7 @@ audit_checker *audit_checker_new(const sp_jschema_set *schemas) {
   if (!c)
     return NULL;
   c->schemas = schemas;
-  c->envelope_known = schemas && envelope_known(schemas);
+  c->envelope = schemas ? known_envelope(schemas) : NULL;
   sp_jdoc_init(&c->doc);
   audit_map_init(&c->interned);
   c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
