@@ -1435,7 +1435,10 @@ typedef struct {
   char *err;
   size_t errlen;
   int depth;
-  const js_node *given; /* a $ref to it passes unchecked; NULL: none */
+  /* A $ref to given, applied to the value given_at (the instance), passes
+   * unchecked: the caller vouches for that value only. */
+  const js_node *given;
+  const sp_jv *given_at;
 } vctx;
 
 /* The JSON pointer of the value being checked (~ and / escaped), cut to
@@ -1836,7 +1839,8 @@ static int check(vctx *v, const js_node *n, const sp_jv *j) {
     return vfail(v, "schema nested too deep (a $ref cycle?)");
   v->depth++;
   unsigned w = n->what;
-  int rc = (n->ref_to && n->ref_to != v->given && check(v, n->ref_to, j)) ||
+  int rc = (n->ref_to && (n->ref_to != v->given || j != v->given_at) &&
+            check(v, n->ref_to, j)) ||
            ((w & W_TYPE) && check_type(v, n, j)) ||
            ((w & W_VALUES) && check_values(v, n, j)) ||
            ((w & W_STRING) && check_string(v, n, j)) ||
@@ -1868,7 +1872,8 @@ int sp_jschema_validate_jv_given(const sp_jschema_set *s, const char *name,
   vctx v = {.d = d,
             .err = errstr,
             .errlen = errlen,
-            .given = given ? ((const js_doc *)given)->index[0].node : NULL};
+            .given = given ? ((const js_doc *)given)->index[0].node : NULL,
+            .given_at = instance};
   return check(&v, doc->index[0].node, instance);
 }
 

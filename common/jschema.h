@@ -80,8 +80,10 @@ const sp_jschema *sp_jschema_get(const sp_jschema_set *s, const char *name);
 /* Its JSON as loaded (the set's own). NULL for NULL. */
 const json_t *sp_jschema_json(const sp_jschema *schema);
 
-/* sp_jschema_validate_jv with the schema given (NULL: none) taken as
- * passed: a $ref to its root is not followed. For a caller whose own
+/* sp_jschema_validate_jv with the instance taken as valid against the
+ * schema given (NULL: none): a $ref to given's root, where it applies to
+ * the instance itself, is not followed (deeper values are checked as
+ * ever). For a caller whose own
  * checks are known to imply that schema (the audit replay's event
  * contract and the envelope): the verdict and the message are then those
  * of sp_jschema_validate_jv. given must be of the set s. */

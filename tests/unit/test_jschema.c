@@ -360,10 +360,10 @@ START_TEST(ref_to_given_schema_not_followed) {
       "{\"$id\": \"https://x.invalid/ev/envelope.json\", \"type\": \"object\","
       " \"required\": [\"type\"], \"properties\": {"
       " \"type\": {\"type\": \"string\", \"maxLength\": 3}}}");
-  put("a.b.json",
-      "{\"$ref\": \"envelope.json\", \"properties\": {"
-      " \"data\": {\"type\": \"object\"},"
-      " \"nested\": {\"$ref\": \"envelope.json#/properties/type\"}}}");
+  put("a.b.json", "{\"$ref\": \"envelope.json\", \"properties\": {"
+                  " \"data\": {\"type\": \"object\"},"
+                  " \"nested\": {\"$ref\": \"envelope.json#/properties/type\"},"
+                  " \"inner\": {\"$ref\": \"envelope.json\"}}}");
   sp_jschema_set *s = load_ok();
   const char *env_breaker = "{\"data\":{},\"type\":\"long one\"}";
   /* Without a given schema: the envelope's words. */
@@ -381,6 +381,13 @@ START_TEST(ref_to_given_schema_not_followed) {
       given_rc(s, "a.b", "envelope", "{\"nested\":\"abcd\",\"type\":\"abc\"}"),
       1);
   ck_assert_str_eq(err, "/nested: \"abcd\" is longer than maxLength 3");
+  /* The caller vouches for the instance only: the same $ref applied to
+   * a value inside it is followed. */
+  ck_assert_int_eq(
+      given_rc(s, "a.b", "envelope",
+               "{\"inner\":{\"type\":\"long one\"},\"type\":\"abc\"}"),
+      1);
+  ck_assert_str_eq(err, "/inner/type: \"long one\" is longer than maxLength 3");
   /* An unknown type is an error, not a pass. */
   ck_assert_int_eq(given_rc(s, "no.such", "envelope", env_breaker), -1);
   ck_assert_str_eq(err, "no schema named \"no.such\"");
