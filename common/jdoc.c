@@ -82,7 +82,13 @@ typedef struct {
   const unsigned char *p, *end;
   int depth;
   const unsigned char *start;
+  const sp_jdoc_keys *keys; /* the root's expected names, or NULL */
+  int keyed;                /* the root's members were keys' */
 } pctx;
+
+/* The text is not the keys' object: sp_jdoc_parse_keyed reads it again
+ * without them. */
+#define NOT_KEYED 2
 
 static int hexval(int c) {
   if (c >= '0' && c <= '9')
@@ -322,6 +328,66 @@ static int sort_object(sp_jdoc *d, int32_t o, int in_order) {
   return 0;
 }
 
+/* The value at c->p, read as a member of self (key: its name in the
+ * text; at: where the member starts) and linked after *last. */
+static int parse_member(pctx *c, int32_t self, int32_t *last, uint32_t koff,
+                        uint32_t klen, uint32_t at) {
+  int32_t child;
+  int rc = parse_value(c, &child);
+  if (rc)
+    return rc;
+  sp_jv *v = &c->d->v[child];
+  v->key = koff;
+  v->klen = klen;
+  v->at = at;
+  v->end = (uint32_t)(c->p - c->start);
+  append_child(c->d, self, last, child);
+  return OK;
+}
+
+/* The root object's members when they are c->keys' (the opening brace
+ * read): each name compared as bytes, then copied into the text as
+ * parse_string would decode it (the names hold nothing to decode). The
+ * same tree as parse_container's loop, or NOT_KEYED as soon as the text
+ * differs from the expected names. */
+static int parse_keyed_members(pctx *c, int32_t self) {
+  sp_jdoc *d = c->d;
+  const sp_jdoc_keys *k = c->keys;
+  int32_t last = -1;
+  for (uint32_t i = 0; i < k->n; i++) {
+    uint32_t at = (uint32_t)(c->p - c->start), n = k->len[i];
+    if ((size_t)(c->end - c->p) < (size_t)n + 3 || c->p[0] != '"' ||
+        memcmp(c->p + 1, k->name[i], n) || c->p[n + 1] != '"' ||
+        c->p[n + 2] != ':')
+      return NOT_KEYED;
+    /* Room: sp_jdoc_parse reserved the input's length, and the name's
+     * quotes leave room for its NUL. */
+    uint32_t koff = (uint32_t)d->tlen;
+    memcpy(d->text + d->tlen, k->name[i], n);
+    d->text[d->tlen + n] = '\0';
+    d->tlen += n + 1;
+    c->p += n + 3;
+    int rc = parse_member(c, self, &last, koff, n, at);
+    if (rc)
+      return rc;
+    if (c->p >= c->end)
+      return OUTSIDE;
+    if (*c->p != (i + 1 < k->n ? ',' : '}'))
+      return NOT_KEYED;
+    c->p++;
+  }
+  c->depth--;
+  if (!k->ascending)
+    d->src_canon = 0;
+  int rc = sort_object(d, self, k->ascending);
+  if (rc < 0)
+    return NOMEM;
+  if (rc)
+    return OUTSIDE;
+  c->keyed = 1;
+  return OK;
+}
+
 static int parse_container(pctx *c, int32_t self, int is_obj) {
   sp_jdoc *d = c->d;
   if (++c->depth > SP_JDOC_MAX_DEPTH)
@@ -334,6 +400,8 @@ static int parse_container(pctx *c, int32_t self, int is_obj) {
     c->depth--;
     return OK;
   }
+  if (is_obj && c->keys && c->depth == 1)
+    return parse_keyed_members(c, self);
   int in_order = 1;
   for (;;) {
     uint32_t koff = 0, klen = 0;
@@ -348,18 +416,13 @@ static int parse_container(pctx *c, int32_t self, int is_obj) {
         return OUTSIDE;
       c->p++;
     }
-    int32_t child;
-    int rc = parse_value(c, &child);
+    int32_t prev = last;
+    int rc = parse_member(c, self, &last, koff, klen, at);
     if (rc)
       return rc;
-    d->v[child].key = koff;
-    d->v[child].klen = klen;
-    d->v[child].at = at;
-    d->v[child].end = (uint32_t)(c->p - c->start);
-    if (is_obj && last >= 0 && in_order &&
-        key_cmp(d, &d->v[last], &d->v[child]) >= 0)
+    if (is_obj && prev >= 0 && in_order &&
+        key_cmp(d, &d->v[prev], &d->v[last]) >= 0)
       in_order = 0;
-    append_child(d, self, &last, child);
     if (c->p >= c->end)
       return OUTSIDE;
     if (*c->p == ',') {
@@ -481,12 +544,14 @@ static int parse_value(pctx *c, int32_t *out) {
   }
 }
 
-int sp_jdoc_parse(sp_jdoc *d, const char *buf, size_t len) {
+static int parse(sp_jdoc *d, const char *buf, size_t len,
+                 const sp_jdoc_keys *keys, int *keyed) {
   reset(d);
   if (!buf || len > UINT32_MAX / 2)
     return OUTSIDE;
-  pctx c = {d, (const unsigned char *)buf, (const unsigned char *)buf + len, 0,
-            (const unsigned char *)buf};
+  pctx c = {d, (const unsigned char *)buf, (const unsigned char *)buf + len,
+            0, (const unsigned char *)buf, keys,
+            0};
   d->src = buf;
   d->srclen = len;
   d->src_canon = 1;
@@ -503,7 +568,48 @@ int sp_jdoc_parse(sp_jdoc *d, const char *buf, size_t len) {
     rc = OUTSIDE; /* trailing bytes, even whitespace: jansson decides */
   if (rc)
     reset(d);
+  if (keyed)
+    *keyed = rc == OK && c.keyed;
   return rc;
+}
+
+int sp_jdoc_parse(sp_jdoc *d, const char *buf, size_t len) {
+  return parse(d, buf, len, NULL, NULL);
+}
+
+void sp_jdoc_keys_init(sp_jdoc_keys *k, const char *const *names, uint32_t n) {
+  memset(k, 0, sizeof *k);
+  if (n == 0 || n > SP_JDOC_KEYS_MAX)
+    return;
+  k->ascending = 1;
+  for (uint32_t i = 0; i < n; i++) {
+    size_t l = strlen(names[i]);
+    for (size_t j = 0; j < l; j++) {
+      unsigned char ch = (unsigned char)names[i][j];
+      if (ch < 0x20 || ch >= 0x7F || ch == '"' || ch == '\\')
+        return; /* names[i] would not be read as written: no hint */
+    }
+    if (l > UINT32_MAX / 2)
+      return;
+    k->name[i] = names[i];
+    k->len[i] = (uint32_t)l;
+    if (i && k->ascending) {
+      size_t m = l < k->len[i - 1] ? l : k->len[i - 1];
+      int r = memcmp(k->name[i - 1], names[i], m);
+      if (r > 0 || (r == 0 && k->len[i - 1] >= l))
+        k->ascending = 0;
+    }
+  }
+  k->n = n;
+}
+
+int sp_jdoc_parse_keyed(sp_jdoc *d, const char *buf, size_t len,
+                        const sp_jdoc_keys *k, int *keyed) {
+  int ok = 0;
+  int rc = k && k->n ? parse(d, buf, len, k, &ok) : NOT_KEYED;
+  if (keyed)
+    *keyed = ok;
+  return rc == NOT_KEYED ? parse(d, buf, len, NULL, NULL) : rc;
 }
 
 /* ---- from and to jansson ------------------------------------------------ */

@@ -74,6 +74,30 @@ void sp_jdoc_free(sp_jdoc *d);
  * must stay there for sp_jdoc_canonical of the root. */
 int sp_jdoc_parse(sp_jdoc *d, const char *buf, size_t len);
 
+/* The member names an object is expected to have, in the order written:
+ * for sp_jdoc_parse_keyed. Made once by sp_jdoc_keys_init. */
+#define SP_JDOC_KEYS_MAX 32
+typedef struct sp_jdoc_keys {
+  uint32_t n;    /* 0: no hint (a name outside printable ASCII, too many) */
+  int ascending; /* strictly increasing bytewise: the canonical order */
+  const char *name[SP_JDOC_KEYS_MAX];
+  uint32_t len[SP_JDOC_KEYS_MAX];
+} sp_jdoc_keys;
+
+/* names: n member names, each printable ASCII without a quote or a
+ * backslash (else, or with more than SP_JDOC_KEYS_MAX, the hint is off and
+ * sp_jdoc_parse_keyed is sp_jdoc_parse). The names are not copied. */
+void sp_jdoc_keys_init(sp_jdoc_keys *k, const char *const *names, uint32_t n);
+
+/* sp_jdoc_parse for a text that is mostly an object with exactly k's
+ * members in k's order (an event as written): their names are matched as
+ * bytes instead of read, which is most of what reading the names costs.
+ * The tree is the one sp_jdoc_parse makes, whatever the text; *keyed
+ * (when not NULL) is 1 when the root's members are k's, in k's order (the
+ * caller may take member i as k->name[i]), else 0. */
+int sp_jdoc_parse_keyed(sp_jdoc *d, const char *buf, size_t len,
+                        const sp_jdoc_keys *k, int *keyed);
+
 /* Replaces d's content with a copy of j's tree (any JSON, reals too).
  * 0, or -1 out of memory or nested beyond SP_JDOC_MAX_DEPTH * 32. */
 int sp_jdoc_from_json(sp_jdoc *d, const json_t *j);

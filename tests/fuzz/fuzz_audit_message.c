@@ -4,7 +4,9 @@
  *
  * Invariants: both paths give the same verdict, hash, schema finding and
  * words, attributes and kept data; what jdoc reads jansson reads to the
- * same value, and jdoc's canonical form is jansson's sorted compact dump. */
+ * same value, and jdoc's canonical form is jansson's sorted compact dump;
+ * jdoc hinted with an event's member names makes the same tree, byte for
+ * byte, as without. */
 #include "../../tools/simpkictl/audit_arena.c"
 #include "../../tools/simpkictl/audit_data.c"
 #include "../../tools/simpkictl/audit_map.c"
@@ -46,11 +48,34 @@ static void grow(void *ctx, const void *bytes, size_t n) {
   *s = t;
 }
 
+/* The keyed parse (the replay's) makes d's tree from the same bytes. */
+static void keyed_agrees(const sp_jdoc *d, int rc, const uint8_t *data,
+                         size_t size) {
+  sp_jdoc e;
+  sp_jdoc_init(&e);
+  int keyed = 0;
+  FZ_CHECK(sp_jdoc_parse_keyed(&e, (const char *)data, size, &written_keys,
+                               &keyed) == rc,
+           "keyed parse: another verdict");
+  FZ_CHECK(e.n == d->n && e.tlen == d->tlen && e.olen == d->olen &&
+               e.src_canon == d->src_canon,
+           "keyed parse: another shape");
+  FZ_CHECK(!d->n || (!memcmp(e.v, d->v, d->n * sizeof *d->v) &&
+                     !memcmp(e.text, d->text, d->tlen)),
+           "keyed parse: other nodes");
+  FZ_CHECK(!d->olen || !memcmp(e.order, d->order, d->olen * sizeof *d->order),
+           "keyed parse: another member order");
+  FZ_CHECK(!keyed || sp_jdoc_root(&e)->count == NMEMBERS,
+           "keyed parse: keyed with other members");
+  sp_jdoc_free(&e);
+}
+
 static void jdoc_agrees(const uint8_t *data, size_t size) {
   sp_jdoc d;
   sp_jdoc_init(&d);
   int rc = sp_jdoc_parse(&d, (const char *)data, size);
   FZ_CHECK(rc == 0 || rc == 1, "jdoc out of memory");
+  keyed_agrees(&d, rc, data, size);
   if (rc == 0) {
     json_t *j = json_loadb((const char *)data, size,
                            JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);

@@ -154,6 +154,13 @@ START_TEST(samples_and_fixtures) {
   }
   ck_assert_int_eq(n_events, 5);
   ck_assert_int_eq(n_fast_events, 5);
+  /* All five went the fast way, their names matched as written. */
+  long nf, nk;
+  audit_checker_counts(fast, &nf, &nk);
+  ck_assert_int_eq(nf, 5);
+  ck_assert_int_eq(nk, 5);
+  audit_checker_counts(slow, &nf, &nk);
+  ck_assert_int_eq(nf, 0);
   ck_assert_int_eq(n_invalid, 2); /* the unknown type, the broken data */
   const char *src = getenv("SIMPKI_SOURCE_DIR");
   char path[1024];
@@ -221,8 +228,13 @@ START_TEST(every_one_byte_mutation) {
     free(m);
     free(s);
   }
-  /* Not blind: the fast path took most events; every outcome occurred. */
+  /* Not blind: the fast path took most events, most of them with their
+   * names matched as written; every outcome occurred. */
   ck_assert_int_gt(n_fast_events, n_events / 2);
+  long nf, nk;
+  audit_checker_counts(fast, &nf, &nk);
+  ck_assert_int_gt(nf, n_events / 2);
+  ck_assert_int_gt(nk, nf / 2);
   ck_assert_int_gt(n_not_events, 500);
   ck_assert_int_gt(n_invalid, 300);
   ck_assert_int_gt(n_altered, 300);
@@ -232,6 +244,42 @@ END_TEST
 /* With an arena, a checker keeps one copy of each subject and type: the
  * events of one SIM share it; a new arena starts new copies (the old
  * arena's may be gone). */
+/* Members in another order than the written one (a hand-made event, an
+ * other writer): the fast path still takes them, reading the names, with
+ * the same results as the jansson path. */
+START_TEST(members_in_another_order) {
+  for (int k = 0; k < 5; k++) {
+    size_t len;
+    char *s = sample(k, &len);
+    json_t *ev = json_loadb(s, len, 0, NULL);
+    ck_assert_ptr_nonnull(ev);
+    /* Reversed: jansson keeps the order members were set in. */
+    const char *names[32];
+    size_t n = 0;
+    const char *key;
+    json_t *val;
+    json_object_foreach(ev, key, val) names[n++] = key;
+    json_t *rev = json_object();
+    for (size_t i = n; i-- > 0;)
+      json_object_set(rev, names[i], json_object_get(ev, names[i]));
+    char *r = json_dumps(rev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_ne(strcmp(r, s), 0);
+    long f0, k0, f1, k1;
+    audit_checker_counts(fast, &f0, &k0);
+    both(r, strlen(r));
+    audit_checker_counts(fast, &f1, &k1);
+    ck_assert_int_eq(f1, f0 + 1);
+    ck_assert_int_eq(k1, k0);
+    free(r);
+    json_decref(rev);
+    json_decref(ev);
+    free(s);
+  }
+  ck_assert_int_eq(n_events, 5);
+}
+END_TEST
+
 START_TEST(shared_subject_and_type) {
   size_t l0, l1;
   char *s0 = sample(0, &l0), *s1 = sample(1, &l1);
@@ -545,6 +593,7 @@ int main(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, samples_and_fixtures);
   tcase_add_test(tc, every_one_byte_mutation);
+  tcase_add_test(tc, members_in_another_order);
   tcase_add_test(tc, arena_blocks);
   tcase_add_test(tc, shared_subject_and_type);
   tcase_add_test(tc, prevhash_shares_its_predecessors_hash);

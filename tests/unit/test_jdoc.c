@@ -43,12 +43,75 @@ static char *canonical(const sp_jdoc *d, const char *skip) {
  * inputs read whose canonical form had to be written anew. */
 static long n_text, n_rebuilt;
 
+/* An event's members in the order it is written (sorted), as the audit
+ * replay hints them to sp_jdoc_parse_keyed; and a hint that is not in
+ * order. */
+static const char *event_names[SP_EVENT_NATTRS + 2];
+static sp_jdoc_keys event_keys, unordered_keys;
+static long n_keyed, n_unkeyed;
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void keys_setup(void) {
+  for (int i = 0; i < SP_EVENT_NATTRS; i++)
+    event_names[i] = sp_event_attr_names[i];
+  event_names[SP_EVENT_NATTRS] = "data";
+  event_names[SP_EVENT_NATTRS + 1] = "schemaversion";
+  qsort(event_names, SP_EVENT_NATTRS + 2, sizeof *event_names, by_name);
+  sp_jdoc_keys_init(&event_keys, event_names, SP_EVENT_NATTRS + 2);
+  ck_assert_uint_eq(event_keys.n, SP_EVENT_NATTRS + 2);
+  ck_assert_int_eq(event_keys.ascending, 1);
+  static const char *const unordered[] = {"b", "a", "a"};
+  sp_jdoc_keys_init(&unordered_keys, unordered, 3);
+  ck_assert_uint_eq(unordered_keys.n, 3);
+  ck_assert_int_eq(unordered_keys.ascending, 0);
+}
+
+/* sp_jdoc_parse_keyed makes d's tree, whatever the keys: the same nodes,
+ * text, order and canonical flag, byte for byte. */
+static void same_tree_keyed(const sp_jdoc *d, int rc, const char *in,
+                            size_t len, const sp_jdoc_keys *k) {
+  sp_jdoc e;
+  sp_jdoc_init(&e);
+  int keyed = -1;
+  ck_assert_int_eq(sp_jdoc_parse_keyed(&e, in, len, k, &keyed), rc);
+  ck_assert_uint_eq(e.n, d->n);
+  ck_assert_uint_eq(e.tlen, d->tlen);
+  ck_assert_uint_eq(e.olen, d->olen);
+  ck_assert_int_eq(e.src_canon, d->src_canon);
+  if (d->n) {
+    ck_assert_msg(!memcmp(e.v, d->v, d->n * sizeof *d->v),
+                  "keyed nodes differ for %.*s", (int)len, in);
+    ck_assert(!memcmp(e.text, d->text, d->tlen));
+  }
+  if (d->olen)
+    ck_assert(!memcmp(e.order, d->order, d->olen * sizeof *d->order));
+  /* Keyed: the root's members are k's names, in k's order. */
+  if (keyed) {
+    const sp_jv *root = sp_jdoc_root(&e);
+    ck_assert_int_eq(root->type, SP_JV_OBJ);
+    ck_assert_uint_eq(root->count, k->n);
+    uint32_t i = 0;
+    for (const sp_jv *m = sp_jv_first(&e, root); m; m = sp_jv_next(&e, m))
+      ck_assert_str_eq(sp_jv_key(&e, m), k->name[i++]);
+    if (k == &event_keys)
+      n_keyed++;
+  } else if (k == &event_keys && rc == 0) {
+    n_unkeyed++;
+  }
+  sp_jdoc_free(&e);
+}
+
 /* The claim for one input: refused (1), or read as jansson reads it. */
 static int agrees(const char *in, size_t len) {
   sp_jdoc d;
   sp_jdoc_init(&d);
   int rc = sp_jdoc_parse(&d, in, len);
   ck_assert_int_ge(rc, 0);
+  same_tree_keyed(&d, rc, in, len, &event_keys);
+  same_tree_keyed(&d, rc, in, len, &unordered_keys);
   if (rc == 1) {
     ck_assert_uint_eq(d.n, 0);
     sp_jdoc_free(&d);
@@ -312,6 +375,82 @@ START_TEST(mutations_of_events) {
   ck_assert_int_gt(refused, 1000);
   ck_assert_int_gt(n_text, 500);
   ck_assert_int_gt(n_rebuilt, 500);
+  /* The hint matched often, and was refused often by texts jdoc read. */
+  ck_assert_int_gt(n_keyed, 500);
+  ck_assert_int_gt(n_unkeyed, 500);
+}
+END_TEST
+
+/* The hint is off for names that would not be read as written, and for
+ * more names than it holds; the parse is then sp_jdoc_parse's. */
+START_TEST(keys_hint_only_plain_names) {
+  static const char *const bad[][2] = {{"a", "b\\"},
+                                       {"a", "b\""},
+                                       {"a", "\xc3\xa9"},
+                                       {"a", "b\n"},
+                                       {"a", "\x7f"}};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    sp_jdoc_keys k;
+    sp_jdoc_keys_init(&k, bad[i], 2);
+    ck_assert_uint_eq(k.n, 0);
+  }
+  const char *many[SP_JDOC_KEYS_MAX + 1];
+  for (int i = 0; i <= SP_JDOC_KEYS_MAX; i++)
+    many[i] = "k";
+  sp_jdoc_keys k;
+  sp_jdoc_keys_init(&k, many, SP_JDOC_KEYS_MAX + 1);
+  ck_assert_uint_eq(k.n, 0);
+  /* Shorter first, as the canonical form sorts: ascending. */
+  static const char *const sorted[] = {"", "a", "ab", "b"};
+  sp_jdoc_keys_init(&k, sorted, 4);
+  ck_assert_int_eq(k.ascending, 1);
+  static const char *const twice[] = {"a", "a"};
+  sp_jdoc_keys_init(&k, twice, 2);
+  ck_assert_int_eq(k.ascending, 0);
+  /* Off, the keyed parse reads as the plain one and says not keyed. */
+  sp_jdoc_keys_init(&k, bad[0], 2);
+  sp_jdoc d;
+  sp_jdoc_init(&d);
+  int keyed = -1;
+  ck_assert_int_eq(sp_jdoc_parse_keyed(&d, "{\"a\":1}", 7, &k, &keyed), 0);
+  ck_assert_int_eq(keyed, 0);
+  ck_assert_uint_eq(sp_jdoc_root(&d)->count, 1);
+  /* Named twice: the duplicate is refused as the plain parse refuses it. */
+  sp_jdoc_keys_init(&k, twice, 2);
+  ck_assert_int_eq(sp_jdoc_parse_keyed(&d, "{\"a\":1,\"a\":2}", 13, &k, &keyed),
+                   1);
+  ck_assert_int_eq(keyed, 0);
+  ck_assert_uint_eq(d.n, 0);
+  /* Keyed only when every member is there, in order, and nothing more. */
+  static const char *const ab[] = {"a", "b"};
+  sp_jdoc_keys_init(&k, ab, 2);
+  static const struct {
+    const char *in;
+    int keyed;
+  } cases[] = {{"{\"a\":1,\"b\":[2]}", 1},
+               {"{\"a\":1}", 0},
+               {"{\"a\":1,\"b\":2,\"c\":3}", 0},
+               {"{\"b\":1,\"a\":2}", 0},
+               {"{}", 0},
+               {"[\"a\",\"b\"]", 0},
+               {"{\"\\u0061\":1,\"b\":2}", 0},
+               {"{ \"a\":1,\"b\":2}", 0},
+               {"{\"a\" :1,\"b\":2}", 0},
+               {"{\"a\":{\"a\":1,\"b\":2},\"b\":2}", 1}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    int rc =
+        sp_jdoc_parse_keyed(&d, cases[i].in, strlen(cases[i].in), &k, &keyed);
+    ck_assert_msg(keyed == cases[i].keyed, "%s: keyed %d", cases[i].in, keyed);
+    if (rc == 0) {
+      sp_jdoc e;
+      sp_jdoc_init(&e);
+      ck_assert_int_eq(sp_jdoc_parse(&e, cases[i].in, strlen(cases[i].in)), 0);
+      ck_assert_uint_eq(e.n, d.n);
+      ck_assert(!memcmp(e.v, d.v, d.n * sizeof *d.v));
+      sp_jdoc_free(&e);
+    }
+  }
+  sp_jdoc_free(&d);
 }
 END_TEST
 
@@ -319,12 +458,14 @@ int main(void) {
   Suite *s = suite_create("jdoc");
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 120);
+  tcase_add_checked_fixture(tc, keys_setup, NULL);
   tcase_add_test(tc, reads_the_subset);
   tcase_add_test(tc, refuses_the_rest);
   tcase_add_test(tc, canonical_text_as_read);
   tcase_add_test(tc, stops_at_every_place);
   tcase_add_test(tc, from_jansson_and_back);
   tcase_add_test(tc, mutations_of_events);
+  tcase_add_test(tc, keys_hint_only_plain_names);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

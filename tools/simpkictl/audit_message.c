@@ -46,6 +46,7 @@ struct audit_checker {
   EVP_MD *sha256;       /* fetched once: EVP_sha256() fetches per call */
   EVP_MD_CTX *md;
   int force_slow;
+  long n_fast, n_keyed; /* audit_checker_counts */
   /* The set's envelope when it is the one sp_event_attrs_strict
    * implements (by its hash), else NULL: an event whose attributes pass
    * both checks is not walked through it again (half the schema's cost). */
@@ -231,8 +232,68 @@ static void digest_update(void *ctx, const void *bytes, size_t n) {
  * built before main. */
 _Static_assert(SP_EVENT_NATTRS <= 32, "a bit per attribute in a uint32_t");
 static uint32_t attr_by_len[AUDIT_NAMES_LEN];
+
+/* An event's members in the order sp_event_serialize writes them (keys
+ * sorted): the jdoc matches those names rather than reading them, and
+ * member i is then attribute written_attr[i] (M_DATA, M_VERSION: the two
+ * that are no string attribute). */
+enum { M_DATA = -1, M_VERSION = -2 };
+#define NMEMBERS (SP_EVENT_NATTRS + 2)
+static const char *written_name[NMEMBERS];
+static int written_attr[NMEMBERS];
+static sp_jdoc_keys written_keys;
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 __attribute__((constructor)) static void index_attr_names(void) {
   audit_names_index(attr_by_len, sp_event_attr_names, SP_EVENT_NATTRS);
+  for (int i = 0; i < SP_EVENT_NATTRS; i++)
+    written_name[i] = sp_event_attr_names[i];
+  written_name[SP_EVENT_NATTRS] = "data";
+  written_name[SP_EVENT_NATTRS + 1] = "schemaversion";
+  qsort(written_name, NMEMBERS, sizeof *written_name, by_name);
+  for (int i = 0; i < NMEMBERS; i++)
+    written_attr[i] =
+        !strcmp(written_name[i], "data") ? M_DATA
+        : !strcmp(written_name[i], "schemaversion")
+            ? M_VERSION
+            : audit_names_find(attr_by_len, sp_event_attr_names,
+                               written_name[i], strlen(written_name[i]));
+  sp_jdoc_keys_init(&written_keys, written_name, NMEMBERS);
+}
+
+/* The root's attributes into v, and schemaversion and data; 1 when the
+ * root is no event the fast path takes (a member of another type, an
+ * unknown member). jdoc refused duplicate keys. */
+static int members_of(const sp_jdoc *d, const sp_jv *root, int keyed,
+                      const char *v[SP_EVENT_NATTRS], const sp_jv **sv,
+                      const sp_jv **data) {
+  int i = 0;
+  for (const sp_jv *m = sp_jv_first(d, root); m; m = sp_jv_next(d, m), i++) {
+    int a = keyed ? written_attr[i]
+                  : audit_names_find(attr_by_len, sp_event_attr_names,
+                                     sp_jv_key(d, m), m->klen);
+    if (a < 0 && !keyed) {
+      const char *k = sp_jv_key(d, m);
+      a = m->klen == 13 && !memcmp(k, "schemaversion", 13) ? M_VERSION
+          : m->klen == 4 && !memcmp(k, "data", 4)          ? M_DATA
+                                                           : -3;
+    }
+    if (a >= 0) {
+      if (m->type != SP_JV_STR)
+        return 1;
+      v[a] = sp_jv_str(d, m);
+    } else if (a == M_VERSION) {
+      *sv = m;
+    } else if (a == M_DATA) {
+      *data = m;
+    } else {
+      return 1;
+    }
+  }
+  return 0;
 }
 
 /* 0 done (p filled), 1 leave it to the slow path (p untouched), -1 out of
@@ -242,28 +303,16 @@ __attribute__((constructor)) static void index_attr_names(void) {
 static int check_fast(audit_checker *c, const void *payload, size_t len,
                       audit_parsed *p) {
   sp_jdoc *d = &c->doc;
-  int rc = sp_jdoc_parse(d, payload, len);
+  int keyed = 0;
+  int rc = sp_jdoc_parse_keyed(d, payload, len, &written_keys, &keyed);
   if (rc)
     return rc;
   const sp_jv *root = sp_jdoc_root(d), *sv = NULL, *data = NULL;
-  if (root->type != SP_JV_OBJ || root->count != SP_EVENT_NATTRS + 2)
+  if (root->type != SP_JV_OBJ || root->count != NMEMBERS)
     return 1;
   const char *v[SP_EVENT_NATTRS] = {0};
-  for (const sp_jv *m = sp_jv_first(d, root); m; m = sp_jv_next(d, m)) {
-    const char *k = sp_jv_key(d, m);
-    int i = audit_names_find(attr_by_len, sp_event_attr_names, k, m->klen);
-    if (i >= 0) {
-      if (m->type != SP_JV_STR)
-        return 1;
-      v[i] = sp_jv_str(d, m); /* jdoc refused duplicate keys */
-    } else if (m->klen == 13 && !memcmp(k, "schemaversion", 13)) {
-      sv = m;
-    } else if (m->klen == 4 && !memcmp(k, "data", 4)) {
-      data = m;
-    } else {
-      return 1;
-    }
-  }
+  if (members_of(d, root, keyed, v, &sv, &data))
+    return 1;
   char err[400];
   if (!sv || sv->type != SP_JV_INT || !data || data->type != SP_JV_OBJ ||
       sp_event_check_attrs(v, &sv->i, err, sizeof err))
@@ -306,6 +355,8 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
             d, data, c->arena ? audit_arena_alloc_cb : NULL, c->arena)) ||
       keep_attrs(c, p, kept, content))
     return -1;
+  c->n_fast++;
+  c->n_keyed += keyed;
   return 0;
 }
 
@@ -419,6 +470,11 @@ void audit_checker_free(audit_checker *c) {
 }
 
 void audit_checker_fast(audit_checker *c, int on) { c->force_slow = !on; }
+
+void audit_checker_counts(const audit_checker *c, long *fast, long *keyed) {
+  *fast = c->n_fast;
+  *keyed = c->n_keyed;
+}
 
 void audit_checker_set_arena(audit_checker *c, audit_arena *arena) {
   if (arena != c->arena) { /* the copies were the old arena's */

@@ -61,6 +61,11 @@ void audit_checker_free(audit_checker *c);
  * same results; tests compare them. */
 void audit_checker_fast(audit_checker *c, int on);
 
+/* How many events c checked by the fast path, and how many of those were
+ * written as sp_event_serialize writes them (their names matched rather
+ * than read): where a replay's events went (tests, the debug log). */
+void audit_checker_counts(const audit_checker *c, long *fast, long *keyed);
+
 /* What is kept of each event (strs, data) comes from arena, which must
  * outlive the results; NULL (the default) takes it from malloc. */
 void audit_checker_set_arena(audit_checker *c, audit_arena *arena);
