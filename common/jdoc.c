@@ -1,6 +1,10 @@
 /* jdoc.c - a read-only JSON tree in two flat arrays (jdoc.h). */
 #include "jdoc.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +94,9 @@ typedef struct {
  * without them. */
 #define NOT_KEYED 2
 
+/* What parse_string may write past the text it decodes. */
+#define SCAN_SLACK 16
+
 static int hexval(int c) {
   if (c >= '0' && c <= '9')
     return c - '0';
@@ -155,19 +162,41 @@ static int parse_string(pctx *c, uint32_t *off, uint32_t *len) {
   char *o = d->text + d->tlen;
   const unsigned char *p = c->p + 1;
   for (;;) {
-    /* The common run: printable ASCII, a word at a time while a word is
-     * left. */
+    /* The common run: printable ASCII, copied as it is scanned, sixteen
+     * bytes (or a word) at a time while that many are left. The copy may
+     * run past the run's end: sp_jdoc_parse reserved SCAN_SLACK for it,
+     * and what lies past the end is written over or never read. */
     const unsigned char *run = p;
     uint64_t stop = 0;
-    while (c->end - p >= 8 && !(stop = stops8(p)))
-      p += 8;
+    int shift = 3; /* stops8 marks a byte by its high bit */
+#ifdef __SSE2__
+    while (c->end - p >= 16) {
+      __m128i w = _mm_loadu_si128((const __m128i *)p);
+      /* Signed: the bytes past ASCII are below 0x20 too. */
+      __m128i m =
+          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, _mm_set1_epi8('"')),
+                                    _mm_cmpeq_epi8(w, _mm_set1_epi8('\\'))),
+                       _mm_cmplt_epi8(w, _mm_set1_epi8(0x20)));
+      _mm_storeu_si128((__m128i *)(o + (p - run)), w);
+      if ((stop = (unsigned)_mm_movemask_epi8(m))) {
+        shift = 0;
+        break;
+      }
+      p += 16;
+    }
+#endif
+    while (!stop && c->end - p >= 8) {
+      stop = stops8(p);
+      memcpy(o + (p - run), p, 8);
+      if (!stop)
+        p += 8;
+    }
     if (stop)
-      p += __builtin_ctzll(stop) >> 3;
-    else
-      while (p < c->end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-        p++;
-    memcpy(o, run, (size_t)(p - run));
+      p += __builtin_ctzll(stop) >> shift;
     o += p - run;
+    if (!stop)
+      while (p < c->end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        *o++ = (char)*p++;
     if (p >= c->end)
       return OUTSIDE;
     if (*p == '"')
@@ -345,6 +374,56 @@ static int parse_member(pctx *c, int32_t self, int32_t *last, uint32_t koff,
   return OK;
 }
 
+/* memcmp and memcpy for the few bytes of a member's name, inline: a call
+ * per name cost more than the comparison. Words overlap at the end. */
+static int same_short(const unsigned char *a, const char *b, uint32_t n) {
+  if (n >= 8) {
+    uint64_t x, y;
+    for (uint32_t i = 0; i + 8 < n; i += 8) {
+      memcpy(&x, a + i, 8);
+      memcpy(&y, b + i, 8);
+      if (x != y)
+        return 0;
+    }
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
+  }
+  if (n >= 4) {
+    uint32_t x, y, x2, y2;
+    memcpy(&x, a, 4);
+    memcpy(&y, b, 4);
+    memcpy(&x2, a + n - 4, 4);
+    memcpy(&y2, b + n - 4, 4);
+    return x == y && x2 == y2;
+  }
+  for (uint32_t i = 0; i < n; i++)
+    if (a[i] != (unsigned char)b[i])
+      return 0;
+  return 1;
+}
+
+static void copy_short(char *o, const char *s, uint32_t n) {
+  if (n >= 8) {
+    uint64_t x;
+    for (uint32_t i = 0; i + 8 < n; i += 8) {
+      memcpy(&x, s + i, 8);
+      memcpy(o + i, &x, 8);
+    }
+    memcpy(&x, s + n - 8, 8);
+    memcpy(o + n - 8, &x, 8);
+  } else if (n >= 4) {
+    uint32_t x, x2;
+    memcpy(&x, s, 4);
+    memcpy(&x2, s + n - 4, 4);
+    memcpy(o, &x, 4);
+    memcpy(o + n - 4, &x2, 4);
+  } else {
+    for (uint32_t i = 0; i < n; i++)
+      o[i] = s[i];
+  }
+}
+
 /* The root object's members when they are c->keys' (the opening brace
  * read): each name compared as bytes, then copied into the text as
  * parse_string would decode it (the names hold nothing to decode). The
@@ -357,13 +436,13 @@ static int parse_keyed_members(pctx *c, int32_t self) {
   for (uint32_t i = 0; i < k->n; i++) {
     uint32_t at = (uint32_t)(c->p - c->start), n = k->len[i];
     if ((size_t)(c->end - c->p) < (size_t)n + 3 || c->p[0] != '"' ||
-        memcmp(c->p + 1, k->name[i], n) || c->p[n + 1] != '"' ||
+        !same_short(c->p + 1, k->name[i], n) || c->p[n + 1] != '"' ||
         c->p[n + 2] != ':')
       return NOT_KEYED;
     /* Room: sp_jdoc_parse reserved the input's length, and the name's
      * quotes leave room for its NUL. */
     uint32_t koff = (uint32_t)d->tlen;
-    memcpy(d->text + d->tlen, k->name[i], n);
+    copy_short(d->text + d->tlen, k->name[i], n);
     d->text[d->tlen + n] = '\0';
     d->tlen += n + 1;
     c->p += n + 3;
@@ -555,8 +634,9 @@ static int parse(sp_jdoc *d, const char *buf, size_t len,
   d->src = buf;
   d->srclen = len;
   d->src_canon = 1;
-  /* Every string's decoded bytes and NUL: fewer than the input's. */
-  if (text_reserve(d, len + 1))
+  /* Every string's decoded bytes and NUL: fewer than the input's; and
+   * room for parse_string's copy past a string's end. */
+  if (text_reserve(d, len + 1 + SCAN_SLACK))
     return NOMEM;
   int32_t root;
   int rc = parse_value(&c, &root);

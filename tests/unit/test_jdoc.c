@@ -179,14 +179,19 @@ START_TEST(stops_at_every_place) {
   static const char *const special[] = {"\\\"", "\\\\", "\\u00e9",
                                         "\\n",  "\x01", "\xc3\xa9",
                                         "\x7f", "\\/",  "\xe2\x82\xac"};
-  char in[128];
+  static const char a40[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                    b40[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+  char in[160];
+  /* Past two blocks of sixteen, and up to the input's last byte (the
+   * string alone): where the scan stops, and where it runs out. */
   for (size_t k = 0; k < sizeof special / sizeof *special; k++)
-    for (int at = 0; at < 24; at++) {
-      int n = snprintf(in, sizeof in, "[\"%.*s%s%.*s\",\"%.*s\"]", at,
-                       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", special[k], 17,
-                       "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", at,
-                       "cccccccccccccccccccccccccccccccc");
+    for (int at = 0; at < 40; at++) {
+      int n = snprintf(in, sizeof in, "[\"%.*s%s%.*s\",\"%.*s\"]", at, a40,
+                       special[k], 17, b40, at, b40);
       /* The raw control byte is outside the subset, the rest is read. */
+      ck_assert_int_eq(agrees(in, (size_t)n), special[k][0] == '\x01');
+      n = snprintf(in, sizeof in, "\"%.*s%s%.*s\"", at, a40, special[k],
+                   39 - at, b40);
       ck_assert_int_eq(agrees(in, (size_t)n), special[k][0] == '\x01');
     }
 }
@@ -454,6 +459,52 @@ START_TEST(keys_hint_only_plain_names) {
 }
 END_TEST
 
+/* Names of every length up to 40 (compared and copied a word at a time):
+ * keyed when the name is the same, whichever byte differs otherwise, and
+ * the same tree either way. */
+START_TEST(keyed_names_of_every_length) {
+  char name[41], in[160];
+  sp_jdoc d;
+  sp_jdoc_init(&d);
+  for (int n = 0; n <= 40; n++) {
+    for (int i = 0; i < n; i++)
+      name[i] = (char)('a' + (i * 7) % 26);
+    name[n] = '\0';
+    const char *names[] = {name, "~"};
+    sp_jdoc_keys k;
+    sp_jdoc_keys_init(&k, names, 2);
+    ck_assert_uint_eq(k.n, 2);
+    for (int at = -1; at < n + 2; at++) {
+      /* at -1: as named; at < n: byte at changed; n: one byte more;
+       * n + 1: the last byte less. */
+      char text[48];
+      memcpy(text, name, (size_t)n + 1);
+      if (at >= 0 && at < n)
+        text[at] = text[at] == 'z' ? 'y' : 'z';
+      else if (at == n)
+        strcat(text, "q");
+      else if (at == n + 1 && n > 0)
+        text[n - 1] = '\0';
+      else if (at == n + 1)
+        continue;
+      int len =
+          snprintf(in, sizeof in, "{\"%s\":[1,\"%s\"],\"~\":2}", text, name);
+      ck_assert_int_lt(len, (int)sizeof in);
+      ck_assert_int_eq(sp_jdoc_parse(&d, in, (size_t)len), 0);
+      same_tree_keyed(&d, 0, in, (size_t)len, &k);
+      int keyed = -1;
+      sp_jdoc e;
+      sp_jdoc_init(&e);
+      ck_assert_int_eq(sp_jdoc_parse_keyed(&e, in, (size_t)len, &k, &keyed), 0);
+      ck_assert_msg(keyed == (at == -1),
+                    "name %d bytes, change at %d: keyed %d", n, at, keyed);
+      sp_jdoc_free(&e);
+    }
+  }
+  sp_jdoc_free(&d);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("jdoc");
   TCase *tc = tcase_create("core");
@@ -466,6 +517,7 @@ int main(void) {
   tcase_add_test(tc, from_jansson_and_back);
   tcase_add_test(tc, mutations_of_events);
   tcase_add_test(tc, keys_hint_only_plain_names);
+  tcase_add_test(tc, keyed_names_of_every_length);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
