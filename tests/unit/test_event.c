@@ -205,6 +205,60 @@ START_TEST(parse_refuses_malformed) {
 }
 END_TEST
 
+/* Every byte value at every place of the id, the hash and the prevhash:
+ * refused unless a lower-case hex digit (or, in the id, the dash where
+ * one belongs). The checks read sixteen bytes at a time. */
+START_TEST(check_attrs_every_byte_of_ids_and_hashes) {
+  static const char hash[] =
+      "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+  static const char id[] = "0b7c6f1e-2d3a-4f5b-8c9d-0e1f2a3b4c5d";
+  const char *v[SP_EVENT_NATTRS] = {
+      [SP_EVENT_A_SPECVERSION] = "1.0",
+      [SP_EVENT_A_ID] = id,
+      [SP_EVENT_A_SOURCE] = "/simpki/inventory",
+      [SP_EVENT_A_TYPE] = "sim.sold",
+      [SP_EVENT_A_TIME] = "2026-11-25T17:30:00.123Z",
+      [SP_EVENT_A_SUBJECT] = "sim/8984017700000000001",
+      [SP_EVENT_A_DATACONTENTTYPE] = "application/json",
+      [SP_EVENT_A_PARTITIONKEY] = "sim/8984017700000000001",
+      [SP_EVENT_A_CORRELATIONID] = "",
+      [SP_EVENT_A_PREVHASH] = hash,
+      [SP_EVENT_A_HASH] = hash};
+  long long sv = 1;
+  ck_assert_int_eq(sp_event_check_attrs(v, &sv, err, sizeof err), 0);
+  static const int attrs[] = {SP_EVENT_A_ID, SP_EVENT_A_PREVHASH,
+                              SP_EVENT_A_HASH};
+  char buf[80];
+  for (size_t a = 0; a < sizeof attrs / sizeof *attrs; a++) {
+    const char *good = attrs[a] == SP_EVENT_A_ID ? id : hash;
+    size_t n = strlen(good);
+    for (size_t at = 0; at < n; at++)
+      for (int b = 1; b < 256; b++) {
+        memcpy(buf, good, n + 1);
+        buf[at] = (char)b;
+        int dash = attrs[a] == SP_EVENT_A_ID &&
+                   (at == 8 || at == 13 || at == 18 || at == 23);
+        int ok =
+            dash ? b == '-' : (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f');
+        v[attrs[a]] = buf;
+        ck_assert_msg((sp_event_check_attrs(v, &sv, err, sizeof err) == 0) ==
+                          ok,
+                      "attribute %d, byte %d at %zu", attrs[a], b, at);
+        v[attrs[a]] = good;
+      }
+    /* One short, one long: refused. */
+    memcpy(buf, good, n + 1);
+    buf[n - 1] = '\0';
+    v[attrs[a]] = buf;
+    ck_assert_int_ne(sp_event_check_attrs(v, &sv, err, sizeof err), 0);
+    memcpy(buf, good, n + 1);
+    strcat(buf, "0");
+    ck_assert_int_ne(sp_event_check_attrs(v, &sv, err, sizeof err), 0);
+    v[attrs[a]] = good;
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("event");
   TCase *tc = tcase_create("core");
@@ -215,6 +269,7 @@ int main(void) {
   tcase_add_test(tc, chain_links_and_breaks);
   tcase_add_test(tc, serialize_parse_round_trip);
   tcase_add_test(tc, parse_refuses_malformed);
+  tcase_add_test(tc, check_attrs_every_byte_of_ids_and_hashes);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
