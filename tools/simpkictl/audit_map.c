@@ -16,8 +16,7 @@ static uint64_t mix(uint64_t h) {
   return h;
 }
 
-static uint64_t hash_of(const char *s) {
-  size_t n = strlen(s);
+static uint64_t hash_of_n(const char *s, size_t n) {
   uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
   for (; n >= 8; n -= 8, s += 8) {
     uint64_t w;
@@ -28,6 +27,8 @@ static uint64_t hash_of(const char *s) {
   memcpy(&w, s, n);
   return mix(h ^ w);
 }
+
+static uint64_t hash_of(const char *s) { return hash_of_n(s, strlen(s)); }
 
 void audit_map_init(audit_map *m) { memset(m, 0, sizeof *m); }
 
@@ -102,6 +103,10 @@ int audit_map_reserve(audit_map *m, size_t n) {
 }
 
 uint64_t audit_map_hash(const char *key) { return hash_of(key); }
+
+uint64_t audit_map_hash_n(const char *key, size_t len) {
+  return hash_of_n(key, len);
+}
 
 int audit_map_put(audit_map *m, const char *key, size_t val, size_t *old) {
   return audit_map_put_h(m, key, hash_of(key), val, old);

@@ -32,6 +32,8 @@ int audit_map_get(const audit_map *m, const char *key, size_t *val);
  * must be audit_map_hash(key)): threads that hold a key while it is in
  * their cache hash it for a map filled elsewhere. */
 uint64_t audit_map_hash(const char *key);
+/* audit_map_hash of key, whose strlen is len (known to the caller). */
+uint64_t audit_map_hash_n(const char *key, size_t len);
 /* Asks the processor for the slot of hash h ahead of a put or get: a map
  * of millions of keys lives outside the caches, and a loop that knows its
  * next keys waits for one memory read at a time otherwise. */

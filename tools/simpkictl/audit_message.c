@@ -149,7 +149,7 @@ static const char *intern(audit_checker *c, const char *s, uint64_t h) {
 }
 
 static int keep_attrs(audit_checker *c, audit_parsed *p, const char *const a[7],
-                      const char *content) {
+                      const size_t *alen, const char *content) {
   /* An intact event's content hash is its hash: not stored twice. (Both
    * are 64 hex digits: the attributes were checked.) */
   int intact = !memcmp(content, a[K_HASH], SP_EVENT_HASH_HEX + 1);
@@ -159,13 +159,19 @@ static int keep_attrs(audit_checker *c, audit_parsed *p, const char *const a[7],
   const char **dst[8] = {&p->id,   &p->subject,       &p->type,
                          &p->time, &p->correlationid, &p->prevhash,
                          &p->hash, &p->content_hash};
-  p->h_subject = audit_map_hash(a[K_SUBJECT]);
-  p->h_prev = audit_map_hash(a[K_PREVHASH]);
+  /* Their lengths: given by the parse, else counted here. */
+  size_t l[8];
+  for (int i = 0; i < 7; i++)
+    l[i] = alen ? alen[i] : strlen(a[i]);
+  l[7] = SP_EVENT_HASH_HEX;
+  p->h_subject = audit_map_hash_n(a[K_SUBJECT], l[K_SUBJECT]);
+  p->h_prev = audit_map_hash_n(a[K_PREVHASH], l[K_PREVHASH]);
   /* Subject and type, from the arena's single copies; the prevhash from
    * the predecessor's copy when it was kept lately. */
   int shared = c->arena != NULL;
   if (shared && (!(p->subject = intern(c, a[K_SUBJECT], p->h_subject)) ||
-                 !(p->type = intern(c, a[K_TYPE], audit_map_hash(a[K_TYPE])))))
+                 !(p->type = intern(c, a[K_TYPE],
+                                    audit_map_hash_n(a[K_TYPE], l[K_TYPE])))))
     return -1;
   const char *prev = NULL;
   if (shared) {
@@ -174,11 +180,11 @@ static int keep_attrs(audit_checker *c, audit_parsed *p, const char *const a[7],
         !strcmp(c->recent[r].s, a[K_PREVHASH]))
       prev = c->recent[r].s;
   }
-  size_t l[8], total = 0;
+  size_t total = 0;
   for (int i = 0; i < 8 - intact; i++)
     if (!shared ||
         (i != K_SUBJECT && i != K_TYPE && !(i == K_PREVHASH && prev)))
-      total += (l[i] = strlen(src[i])) + 1;
+      total += l[i] + 1;
   p->strs = shared ? audit_arena_alloc(c->arena, total) : malloc(total);
   if (!p->strs)
     return -1;
@@ -196,8 +202,8 @@ static int keep_attrs(audit_checker *c, audit_parsed *p, const char *const a[7],
   if (intact)
     p->content_hash = p->hash;
   /* For the chain check's maps, while the strings are in this cache. */
-  p->h_id = audit_map_hash(p->id);
-  p->h_hash = audit_map_hash(p->hash);
+  p->h_id = audit_map_hash_n(p->id, l[K_ID]);
+  p->h_hash = audit_map_hash_n(p->hash, l[K_HASH]);
   if (shared) {
     size_t r = (size_t)p->h_hash & (RECENT_HASHES - 1);
     c->recent[r].h = p->h_hash;
@@ -268,7 +274,8 @@ __attribute__((constructor)) static void index_attr_names(void) {
  * root is no event the fast path takes (a member of another type, an
  * unknown member). jdoc refused duplicate keys. */
 static int members_of(const sp_jdoc *d, const sp_jv *root, int keyed,
-                      const char *v[SP_EVENT_NATTRS], const sp_jv **sv,
+                      const char *v[SP_EVENT_NATTRS],
+                      size_t vlen[SP_EVENT_NATTRS], const sp_jv **sv,
                       const sp_jv **data) {
   int i = 0;
   for (const sp_jv *m = sp_jv_first(d, root); m; m = sp_jv_next(d, m), i++) {
@@ -285,6 +292,7 @@ static int members_of(const sp_jdoc *d, const sp_jv *root, int keyed,
       if (m->type != SP_JV_STR)
         return 1;
       v[a] = sp_jv_str(d, m);
+      vlen[a] = m->slen;
     } else if (a == M_VERSION) {
       *sv = m;
     } else if (a == M_DATA) {
@@ -311,16 +319,23 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
   if (root->type != SP_JV_OBJ || root->count != NMEMBERS)
     return 1;
   const char *v[SP_EVENT_NATTRS] = {0};
-  if (members_of(d, root, keyed, v, &sv, &data))
+  size_t vlen[SP_EVENT_NATTRS];
+  if (members_of(d, root, keyed, v, vlen, &sv, &data))
     return 1;
   char err[400];
   if (!sv || sv->type != SP_JV_INT || !data || data->type != SP_JV_OBJ ||
       sp_event_check_attrs(v, &sv->i, err, sizeof err))
     return 1;
-  const char *kept[7] = {
-      v[SP_EVENT_A_ID],   v[SP_EVENT_A_SUBJECT],       v[SP_EVENT_A_TYPE],
-      v[SP_EVENT_A_TIME], v[SP_EVENT_A_CORRELATIONID], v[SP_EVENT_A_PREVHASH],
-      v[SP_EVENT_A_HASH]};
+  static const int kept_attr[7] = {
+      SP_EVENT_A_ID,   SP_EVENT_A_SUBJECT,       SP_EVENT_A_TYPE,
+      SP_EVENT_A_TIME, SP_EVENT_A_CORRELATIONID, SP_EVENT_A_PREVHASH,
+      SP_EVENT_A_HASH};
+  const char *kept[7];
+  size_t kept_len[7];
+  for (int i = 0; i < 7; i++) {
+    kept[i] = v[kept_attr[i]];
+    kept_len[i] = vlen[kept_attr[i]];
+  }
   unsigned char md[32];
   unsigned int mdlen = 0;
   if (!EVP_DigestInit_ex(c->md, c->sha256 ? c->sha256 : EVP_sha256(), NULL))
@@ -353,7 +368,7 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
 #endif
   if (!(p->data = audit_data_from_jv(
             d, data, c->arena ? audit_arena_alloc_cb : NULL, c->arena)) ||
-      keep_attrs(c, p, kept, content))
+      keep_attrs(c, p, kept, kept_len, content))
     return -1;
   c->n_fast++;
   c->n_keyed += keyed;
@@ -419,7 +434,7 @@ static int check_slow(audit_checker *c, const void *payload, size_t len,
   const char *kept[7] = {ev.id,   ev.subject,       ev.type,
                          ev.time, ev.correlationid, ev.prevhash,
                          ev.hash};
-  int rc = data && !keep_attrs(c, p, kept, content) ? 0 : -1;
+  int rc = data && !keep_attrs(c, p, kept, NULL, content) ? 0 : -1;
   sp_event_clear(&ev);
   return rc;
 }
