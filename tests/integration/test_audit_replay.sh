@@ -124,6 +124,27 @@ PYEOF
 	rc=0
 	"$CTL" audit replay --bootstrap 127.0.0.1:9 --timeout-ms 2000 >/dev/null 2>"$W/unreach.err" || rc=$?
 	sp_assert_eq "$rc" 3 "audit replay against no broker"
+	# The consumer is made while the schemas load: a folder without them is
+	# still a usage error, named, whatever the broker; a consumer that
+	# cannot be made (a setting librdkafka refuses) is exit 3, named.
+	for boot in "$SIMPKI_KAFKA_BOOTSTRAP" 127.0.0.1:9; do
+		rc=0
+		SIMPKI_SCHEMA_DIR="$W/no-schemas" "$CTL" audit replay --bootstrap "$boot" --timeout-ms 2000 \
+			>"$W/noschema.out" 2>"$W/noschema.err" || rc=$?
+		sp_assert_eq "$rc" 2 "audit replay without schemas (broker $boot)"
+		[ ! -s "$W/noschema.out" ] || sp_fail "audit replay without schemas wrote: $(cat "$W/noschema.out")"
+		grep -q "cannot load the event schemas from $W/no-schemas/events" "$W/noschema.err" ||
+			sp_fail "audit replay without schemas: $(cat "$W/noschema.err")"
+	done
+	rc=0
+	SIMPKI_KAFKA_CONFIG=no.such.setting=1 "$CTL" audit replay >"$W/badconf.out" 2>"$W/badconf.err" || rc=$?
+	sp_assert_eq "$rc" 3 "audit replay with a setting librdkafka refuses"
+	[ ! -s "$W/badconf.out" ] || sp_fail "audit replay with a bad setting wrote: $(cat "$W/badconf.out")"
+	grep -q "no.such.setting" "$W/badconf.err" || sp_fail "audit replay with a bad setting: $(cat "$W/badconf.err")"
+	rc=0
+	SIMPKI_KAFKA_CONFIG=no.such.setting=1 SIMPKI_SCHEMA_DIR="$W/no-schemas" "$CTL" audit replay \
+		>/dev/null 2>"$W/both.err" || rc=$?
+	sp_assert_eq "$rc" 2 "audit replay without schemas and with a bad setting"
 
 	sp_step "the progress of a replay, asked for at every event"
 	rc=0

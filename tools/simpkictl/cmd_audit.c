@@ -923,12 +923,21 @@ static int replay_run(int argc, char **argv) {
   }
   char schema_dir[4096];
   snprintf(schema_dir, sizeof schema_dir, "%s/events", schema_root);
+  /* The consumer first: librdkafka connects to the brokers in its own
+   * threads while this one loads the schemas. One malloc arena before
+   * those threads start (heap_for_replay). */
+  long start_ms = sp_reader_now_ms();
+  heap_for_replay();
+  char kerr[512];
+  rd_kafka_t *rk = sp_reader_new(bootstrap, "audit", NULL, kerr, sizeof kerr);
   sp_jschema_set *schemas = sp_jschema_load_dir(schema_dir, err, sizeof err);
   if (!schemas) {
     fprintf(stderr,
             "simpkictl audit replay: cannot load the event schemas from %s "
             "($SIMPKI_SCHEMA_DIR/events): %s\n",
             schema_dir, err);
+    if (rk)
+      rd_kafka_destroy(rk);
     return SP_EXIT_USAGE;
   }
 
@@ -940,14 +949,22 @@ static int replay_run(int argc, char **argv) {
             "hash, schema or kept, not %s\n",
             stage);
     sp_jschema_free(schemas);
+    if (rk)
+      rd_kafka_destroy(rk);
     return SP_EXIT_USAGE;
   }
 #endif
+  if (!rk) {
+    sp_error("audit replay failed", "error", kerr);
+    sp_jschema_free(schemas);
+    return EXIT_UNREADABLE;
+  }
   struct replay r = {0};
   r.schemas = schemas;
   if (!(r.checker = audit_checker_new(schemas)) ||
       !(r.arena[MAX_WORKERS] = audit_arena_new())) {
     sp_error("audit replay failed", "error", "out of memory");
+    rd_kafka_destroy(rk);
     replay_free(&r);
     sp_jschema_free(schemas);
     return SP_EXIT_FAIL;
@@ -955,15 +972,7 @@ static int replay_run(int argc, char **argv) {
   audit_checker_set_arena(r.checker, r.arena[MAX_WORKERS]);
   for (size_t i = 0; i < ntopics; i++)
     r.topics[r.ntopics++].topic = topics[i];
-  audit_progress_start(&r.progress, sp_reader_now_ms(), progress_ms);
-  heap_for_replay();
-  rd_kafka_t *rk = sp_reader_new(bootstrap, "audit", NULL, err, sizeof err);
-  if (!rk) {
-    sp_error("audit replay failed", "error", err);
-    replay_free(&r);
-    sp_jschema_free(schemas);
-    return EXIT_UNREADABLE;
-  }
+  audit_progress_start(&r.progress, start_ms, progress_ms);
   static struct pipeline pl;
   if (pipeline_start(&pl, &r, workers)) {
     r.oom = 1;
