@@ -94,9 +94,6 @@ typedef struct {
  * without them. */
 #define NOT_KEYED 2
 
-/* What parse_string may write past the text it decodes. */
-#define SCAN_SLACK 16
-
 static int hexval(int c) {
   if (c >= '0' && c <= '9')
     return c - '0';
@@ -163,9 +160,11 @@ static int parse_string(pctx *c, uint32_t *off, uint32_t *len) {
   const unsigned char *p = c->p + 1;
   for (;;) {
     /* The common run: printable ASCII, copied as it is scanned, sixteen
-     * bytes (or a word) at a time while that many are left. The copy may
-     * run past the run's end: sp_jdoc_parse reserved SCAN_SLACK for it,
-     * and what lies past the end is written over or never read. */
+     * bytes (or a word) at a time while that many are left to read. The
+     * copy may run past the run's end, never past the room reserved: the
+     * text lags the input (a string drops its quotes), so each block
+     * lands below where it was read. What lies past the run is written
+     * over or never read. */
     const unsigned char *run = p;
     uint64_t stop = 0;
     int shift = 3; /* stops8 marks a byte by its high bit */
@@ -632,9 +631,8 @@ static int parse(sp_jdoc *d, const char *buf, size_t len,
   d->src = buf;
   d->srclen = len;
   d->src_canon = 1;
-  /* Every string's decoded bytes and NUL: fewer than the input's; and
-   * room for parse_string's copy past a string's end. */
-  if (text_reserve(d, len + 1 + SCAN_SLACK))
+  /* Every string's decoded bytes and NUL: fewer than the input's. */
+  if (text_reserve(d, len + 1))
     return NOMEM;
   int32_t root;
   int rc = parse_value(&c, &root);

@@ -923,6 +923,16 @@ static int replay_run(int argc, char **argv) {
   }
   char schema_dir[4096];
   snprintf(schema_dir, sizeof schema_dir, "%s/events", schema_root);
+#ifdef SIMPKI_AUDIT_STAGES
+  const char *stage = getenv("SIMPKI_AUDIT_STAGE");
+  if (stage && audit_stage_parse(stage, &audit_stage_stop)) {
+    fprintf(stderr,
+            "simpkictl audit replay: SIMPKI_AUDIT_STAGE must be all, read, "
+            "hash, schema or kept, not %s\n",
+            stage);
+    return SP_EXIT_USAGE;
+  }
+#endif
   /* The consumer first: librdkafka connects to the brokers in its own
    * threads while this one loads the schemas. One malloc arena before
    * those threads start (heap_for_replay). */
@@ -940,20 +950,6 @@ static int replay_run(int argc, char **argv) {
       rd_kafka_destroy(rk);
     return SP_EXIT_USAGE;
   }
-
-#ifdef SIMPKI_AUDIT_STAGES
-  const char *stage = getenv("SIMPKI_AUDIT_STAGE");
-  if (stage && audit_stage_parse(stage, &audit_stage_stop)) {
-    fprintf(stderr,
-            "simpkictl audit replay: SIMPKI_AUDIT_STAGE must be all, read, "
-            "hash, schema or kept, not %s\n",
-            stage);
-    sp_jschema_free(schemas);
-    if (rk)
-      rd_kafka_destroy(rk);
-    return SP_EXIT_USAGE;
-  }
-#endif
   if (!rk) {
     sp_error("audit replay failed", "error", kerr);
     sp_jschema_free(schemas);
