@@ -15,7 +15,7 @@
  *    (b) the simpkictl binary `audit replay --topic bench.audit` from its
  *        start to its end (reading, hashes, chains, rules, schemas, the
  *        report); its exit status must be 0 (CLEAN), its peak RSS is
- *        taken from wait4;
+ *        taken from wait4 (started by a runner process: see runner_start);
  *    (c) unless BENCH_STAGES=0, simpkictl_stages (the replay built to stop
  *        after one step) stopped after each step in turn: read, parse and
  *        hash, schema, kept. Each says what the replay would reach if the
@@ -298,17 +298,41 @@ static double cpu_s(const struct rusage *ru) {
          (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
 }
 
-/* The replay as an operator runs it; its exit status, peak RSS (KiB) and
- * the processor time it took (user + system, every thread). Its output
- * goes to out (a file), or nowhere when NULL. */
-static int replay(const char *ctl, const char *out, long *maxrss_kb,
-                  double *cpu) {
+/* ---- the replays, started by a runner process ----
+ * A process's peak RSS (wait4's ru_maxrss) also counts the memory its
+ * parent held when it called exec: posix_spawn runs the child in the
+ * parent's memory until then, and fork copies it. The bench's own
+ * consumers hold up to a few hundred MB, which the replay's figure then
+ * showed. So a runner forked at the start, while the bench holds little,
+ * starts each replay and sends back what it measured. */
+struct run_req {
+  int stages;     /* 1: simpkictl_stages */
+  char stage[16]; /* SIMPKI_AUDIT_STAGE; "" for none */
+  char out[64];   /* a file for its output; "" for none */
+};
+struct run_res {
+  int rc;
+  long maxrss_kb;
+  double wall, cpu;
+};
+static int runner_req = -1, runner_res = -1;
+static pid_t runner_pid;
+
+/* The replay as an operator runs it: its exit status, peak RSS (KiB),
+ * wall time and processor time (user + system, every thread). */
+static struct run_res run_replay(const char *ctl, const struct run_req *q) {
   char *argv[] = {(char *)ctl,    "audit", "replay",   "--topic", TOPIC,
                   "--timeout-ms", "60000", "--format", "json",    NULL};
+  if (*q->stage)
+    setenv("SIMPKI_AUDIT_STAGE", q->stage, 1);
+  else
+    unsetenv("SIMPKI_AUDIT_STAGE");
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, out ? out : "/dev/null",
+  posix_spawn_file_actions_addopen(&fa, 1, *q->out ? q->out : "/dev/null",
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  struct run_res r = {.rc = 128};
+  double t = now_s();
   pid_t pid;
   int e = posix_spawn(&pid, ctl, &fa, NULL, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
@@ -318,9 +342,54 @@ static int replay(const char *ctl, const char *out, long *maxrss_kb,
   struct rusage ru;
   if (wait4(pid, &status, 0, &ru) != pid)
     die("simpkictl", strerror(errno));
-  *maxrss_kb = ru.ru_maxrss;
-  *cpu = cpu_s(&ru);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  r.wall = now_s() - t;
+  r.maxrss_kb = ru.ru_maxrss;
+  r.cpu = cpu_s(&ru);
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  return r;
+}
+
+/* Requests are smaller than PIPE_BUF: each read and write is whole. */
+static void runner_start(const char *ctl, const char *ctl_stages) {
+  int req[2], res[2];
+  if (pipe(req) || pipe(res))
+    die("replay runner", strerror(errno));
+  fflush(NULL);
+  runner_pid = fork();
+  if (runner_pid < 0)
+    die("replay runner", strerror(errno));
+  if (runner_pid == 0) {
+    close(req[1]);
+    close(res[0]);
+    struct run_req q;
+    while (read(req[0], &q, sizeof q) == (ssize_t)sizeof q) {
+      struct run_res r = run_replay(q.stages ? ctl_stages : ctl, &q);
+      if (write(res[1], &r, sizeof r) != (ssize_t)sizeof r)
+        _exit(1);
+    }
+    _exit(0); /* the bench closed its end */
+  }
+  close(req[0]);
+  close(res[1]);
+  runner_req = req[1];
+  runner_res = res[0];
+}
+
+static struct run_res replay(int stages, const char *stage, const char *out) {
+  struct run_req q = {.stages = stages};
+  snprintf(q.stage, sizeof q.stage, "%s", stage ? stage : "");
+  snprintf(q.out, sizeof q.out, "%s", out ? out : "");
+  struct run_res r;
+  if (write(runner_req, &q, sizeof q) != (ssize_t)sizeof q ||
+      read(runner_res, &r, sizeof r) != (ssize_t)sizeof r)
+    die("replay runner", "it stopped");
+  return r;
+}
+
+static void runner_stop(void) {
+  close(runner_req);
+  close(runner_res);
+  waitpid(runner_pid, NULL, 0);
 }
 
 /* The best of the rounds of one way of reading: wall and processor time,
@@ -379,19 +448,17 @@ static const struct stage {
 
 /* One run of the replay stopped after stage; dies unless it read all
  * total messages. Its wall and processor time. */
-static void stage_run(const char *ctl_stages, const struct stage *st,
-                      long total, double *wall, double *cpu) {
+static void stage_run(const struct stage *st, long total, double *wall,
+                      double *cpu) {
   char out[] = "/tmp/bench-audit-stage.XXXXXX";
   int fd = mkstemp(out);
   if (fd < 0)
     die("stage output", strerror(errno));
   close(fd);
-  setenv("SIMPKI_AUDIT_STAGE", st->name, 1);
-  long rss;
-  double t = now_s();
-  int rc = replay(ctl_stages, out, &rss, cpu);
-  *wall = now_s() - t;
-  unsetenv("SIMPKI_AUDIT_STAGE");
+  struct run_res r = replay(1, st->name, out);
+  int rc = r.rc;
+  *wall = r.wall;
+  *cpu = r.cpu;
   FILE *f = fopen(out, "r");
   long read = -1;
   if (!f || fscanf(f, "stage: %ld messages read", &read) != 1)
@@ -455,6 +522,7 @@ int main(int argc, char **argv) {
   char ctl_stages[PATH_MAX + 8];
   snprintf(ctl_stages, sizeof ctl_stages, "%s_stages", ctl);
   int with_stages = with_stages_env && !access(ctl_stages, X_OK);
+  runner_start(ctl, ctl_stages);
 
   if (*ctl_fifo) {
     FILE *f = fopen(ctl_fifo, "w");
@@ -483,11 +551,11 @@ int main(int argc, char **argv) {
   for (int round = 0; round < rounds; round++) {
     consume_round(bootstrap, NULL, total, round, &bytes, &bare_best);
     consume_round(bootstrap, sha256, total, round, &bytes, &floor_best);
-    long rss;
-    double c, b0 = broker_cpu_s();
-    t = now_s();
-    int rc = replay(ctl, NULL, &rss, &c);
-    double s = now_s() - t, b = b0 >= 0 ? broker_cpu_s() - b0 : -1;
+    double b0 = broker_cpu_s();
+    struct run_res run = replay(0, NULL, NULL);
+    int rc = run.rc;
+    long rss = run.maxrss_kb;
+    double s = run.wall, c = run.cpu, b = b0 >= 0 ? broker_cpu_s() - b0 : -1;
     timing_add(&replay_best, s, c, b);
     if (rc != 0) {
       fprintf(stderr,
@@ -502,7 +570,7 @@ int main(int argc, char **argv) {
            "broker %.2f s, peak RSS %.1f MiB\n",
            round + 1, s, total / s, c, b, rss / 1024.0);
     for (size_t k = 0; with_stages && k < NSTAGES; k++) {
-      stage_run(ctl_stages, &stages[k], total, &s, &c);
+      stage_run(&stages[k], total, &s, &c);
       if (s < stage_best[k])
         stage_best[k] = s;
       if (c < stage_cpu[k])
@@ -510,6 +578,7 @@ int main(int argc, char **argv) {
     }
   }
   EVP_MD_free(sha256);
+  runner_stop();
   double bare_eps = total / bare_best.wall, floor_eps = total / floor_best.wall,
          replay_eps = total / replay_best.wall;
   printf("best of %ld rounds each, taken in turns\n", rounds);

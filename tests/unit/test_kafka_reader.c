@@ -89,11 +89,11 @@ static int on_msg(void *opaque, const char *topic, int32_t partition,
   return s->messages == s->stop_after;
 }
 
-/* A reader with the default settings. */
+/* A reader to the end with the default settings. */
 static rd_kafka_t *reader(void) {
   char err[512];
   unsetenv("SIMPKI_KAFKA_CONFIG");
-  rd_kafka_t *rk = sp_reader_new(bootstrap, "test", NULL, err, sizeof err);
+  rd_kafka_t *rk = sp_reader_new_to_end(bootstrap, "test", err, sizeof err);
   ck_assert_msg(rk != NULL, "%s", err);
   return rk;
 }
@@ -204,27 +204,37 @@ START_TEST(no_progress_times_out) {
 }
 END_TEST
 
-/* Each partition's ends asked in one request per broker and end: the
- * empty partitions' ends meet, and a partition the topic does not have
- * is left unknown (-1), for the reader to ask it alone and name it. */
-START_TEST(ends_of_all_partitions_at_once) {
+/* n messages "message x" to topic, message i to partition_of(i). */
+static void produce_each(const char *topic, int n,
+                         int32_t (*partition_of)(int i)) {
   char err[512];
-  ck_assert_int_eq(rd_kafka_mock_topic_create(mc, "reader.ends", 4, 1), 0);
   rd_kafka_conf_t *pc = rd_kafka_conf_new();
   ck_assert_int_eq(
       rd_kafka_conf_set(pc, "bootstrap.servers", bootstrap, err, sizeof err),
       RD_KAFKA_CONF_OK);
   rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
   ck_assert_msg(p != NULL, "%s", err);
-  for (int i = 0; i < 8; i++) /* 3 to partition 1, 5 to partition 3 */
-    ck_assert_int_eq(rd_kafka_producev(p, RD_KAFKA_V_TOPIC("reader.ends"),
-                                       RD_KAFKA_V_PARTITION(i < 3 ? 1 : 3),
+  for (int i = 0; i < n; i++)
+    ck_assert_int_eq(rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic),
+                                       RD_KAFKA_V_PARTITION(partition_of(i)),
                                        RD_KAFKA_V_VALUE("message x", 9),
                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                        RD_KAFKA_V_END),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
   ck_assert_int_eq(rd_kafka_flush(p, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
   rd_kafka_destroy(p);
+}
+
+/* 3 to partition 1, 5 to partition 3. */
+static int32_t three_then_five(int i) { return i < 3 ? 1 : 3; }
+
+/* Each partition's ends asked in one request per broker and end: the
+ * empty partitions' ends meet, and a partition the topic does not have
+ * is left unknown (-1), for the reader to ask it alone and name it. */
+START_TEST(ends_of_all_partitions_at_once) {
+  char err[512];
+  ck_assert_int_eq(rd_kafka_mock_topic_create(mc, "reader.ends", 4, 1), 0);
+  produce_each("reader.ends", 8, three_then_five);
 
   rd_kafka_t *rk = reader();
   rd_kafka_metadata_partition_t parts[5] = {
@@ -249,6 +259,94 @@ START_TEST(ends_of_all_partitions_at_once) {
 }
 END_TEST
 
+static void fetch_wait(rd_kafka_t *rk, char *out, size_t n) {
+  ck_assert_int_eq(
+      rd_kafka_conf_get(rd_kafka_conf(rk), "fetch.wait.max.ms", out, &n),
+      RD_KAFKA_CONF_OK);
+  rd_kafka_destroy(rk);
+}
+
+/* A reader to the end has the broker answer a fetch at once; one that
+ * follows the topics keeps librdkafka's wait; an operator's setting wins. */
+START_TEST(to_end_reader_does_not_wait_for_new_messages) {
+  char err[512], v[32];
+  unsetenv("SIMPKI_KAFKA_CONFIG");
+  fetch_wait(reader(), v, sizeof v);
+  ck_assert_str_eq(v, SP_READER_TO_END_FETCH_WAIT_MS);
+  rd_kafka_t *rk = sp_reader_new(bootstrap, "test", NULL, err, sizeof err);
+  ck_assert_msg(rk != NULL, "%s", err);
+  fetch_wait(rk, v, sizeof v);
+  ck_assert_str_eq(v, "500");
+  setenv("SIMPKI_KAFKA_CONFIG", "fetch.wait.max.ms=250", 1);
+  rk = sp_reader_new_to_end(bootstrap, "test", err, sizeof err);
+  ck_assert_msg(rk != NULL, "%s", err);
+  fetch_wait(rk, v, sizeof v);
+  ck_assert_str_eq(v, "250");
+  unsetenv("SIMPKI_KAFKA_CONFIG");
+}
+END_TEST
+
+#define WPARTS 8
+#define WEACH 25
+
+static int32_t round_robin(int i) { return i % WPARTS; }
+
+struct window_seen {
+  rd_kafka_t *rk;
+  int64_t next[WPARTS]; /* the next offset expected of each partition */
+  int most_assigned, messages;
+};
+
+static int window_msg(void *opaque, const char *topic, int32_t partition,
+                      int64_t offset, const void *payload, size_t len) {
+  struct window_seen *w = opaque;
+  (void)payload;
+  (void)len;
+  ck_assert_str_eq(topic, "reader.window");
+  ck_assert_int_lt(partition, WPARTS);
+  ck_assert_int_eq(offset, w->next[partition]++);
+  w->messages++;
+  rd_kafka_topic_partition_list_t *l = NULL;
+  ck_assert_int_eq(rd_kafka_assignment(w->rk, &l), RD_KAFKA_RESP_ERR_NO_ERROR);
+  if (l->cnt > w->most_assigned)
+    w->most_assigned = l->cnt;
+  rd_kafka_topic_partition_list_destroy(l);
+  return 0;
+}
+
+/* Partitions holding more messages than the window are read a window at
+ * a time: never more than two assigned at once here (all eight without
+ * the window), each partition whole and in order, none left assigned
+ * after the read. */
+START_TEST(reads_a_window_of_partitions_at_a_time) {
+  char err[512];
+  ck_assert_int_eq(rd_kafka_mock_topic_create(mc, "reader.window", WPARTS, 1),
+                   0);
+  produce_each("reader.window", WPARTS * WEACH, round_robin);
+
+  /* Room for two partitions: 50 messages, at least one partition. */
+  reader_window_messages = 2 * WEACH;
+  reader_window_parts = 1;
+  struct window_seen w = {.rk = reader()};
+  const char *topics[] = {"reader.window"};
+  int rc = sp_reader_read_to_end(w.rk, topics, 1, 10000, NULL, window_msg, &w,
+                                 err, sizeof err);
+  reader_window_messages = SP_READER_WINDOW_MESSAGES;
+  reader_window_parts = SP_READER_WINDOW_PARTITIONS;
+  ck_assert_msg(rc == 0, "%s", err);
+  ck_assert_int_eq(w.messages, WPARTS * WEACH);
+  for (int i = 0; i < WPARTS; i++)
+    ck_assert_int_eq(w.next[i], WEACH);
+  ck_assert_int_eq(w.most_assigned, 2);
+  rd_kafka_topic_partition_list_t *l = NULL;
+  ck_assert_int_eq(rd_kafka_assignment(w.rk, &l), RD_KAFKA_RESP_ERR_NO_ERROR);
+  ck_assert_int_eq(l->cnt, 0);
+  rd_kafka_topic_partition_list_destroy(l);
+  rd_kafka_consumer_close(w.rk);
+  rd_kafka_destroy(w.rk);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("kafka_reader");
   TCase *tc = tcase_create("core");
@@ -259,6 +357,8 @@ int main(void) {
   tcase_add_test(tc, hands_messages_over);
   tcase_add_test(tc, no_progress_times_out);
   tcase_add_test(tc, ends_of_all_partitions_at_once);
+  tcase_add_test(tc, to_end_reader_does_not_wait_for_new_messages);
+  tcase_add_test(tc, reads_a_window_of_partitions_at_a_time);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

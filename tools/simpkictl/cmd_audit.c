@@ -939,7 +939,7 @@ static int replay_run(int argc, char **argv) {
   long start_ms = sp_reader_now_ms();
   heap_for_replay();
   char kerr[512];
-  rd_kafka_t *rk = sp_reader_new(bootstrap, "audit", NULL, kerr, sizeof kerr);
+  rd_kafka_t *rk = sp_reader_new_to_end(bootstrap, "audit", kerr, sizeof kerr);
   sp_jschema_set *schemas = sp_jschema_load_dir(schema_dir, err, sizeof err);
   if (!schemas) {
     fprintf(stderr,

@@ -126,7 +126,7 @@ static int dump(int argc, char **argv) {
   }
 
   unsigned long printed = 0;
-  rd_kafka_t *rk = sp_reader_new(bootstrap, "dump", NULL, err, sizeof(err));
+  rd_kafka_t *rk = sp_reader_new_to_end(bootstrap, "dump", err, sizeof(err));
   if (!rk) {
     sp_error("events dump failed", "error", err);
     return SP_EXIT_FAIL;

@@ -28,9 +28,9 @@ static void json_log_cb(const rd_kafka_t *rk, int level, const char *fac,
          "kafka", "facility", fac, "message", buf, (const char *)NULL);
 }
 
-rd_kafka_t *sp_reader_new(const char *bootstrap, const char *purpose,
-                          const sp_reader_hooks *hooks, char *errstr,
-                          size_t errlen) {
+static rd_kafka_t *reader_new(const char *bootstrap, const char *purpose,
+                              const sp_reader_hooks *hooks, int to_end,
+                              char *errstr, size_t errlen) {
   unsigned char rnd[8] = {0};
   if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
     unsigned long t =
@@ -53,14 +53,20 @@ rd_kafka_t *sp_reader_new(const char *bootstrap, const char *purpose,
    * - It needs every broker (the partitions' leaders are spread over
    *   them): all connected from the start, in the background, rather than
    *   one by one as the first requests need them, which held the
-   *   partitions' ends back 40 ms in three replays of five. */
+   *   partitions' ends back 40 ms in three replays of five.
+   * - A read to the end: the broker holds a fetch of partitions at their
+   *   end for up to fetch.wait.max.ms (500 ms) in case messages come, and
+   *   the partitions the window (rd_fill_window) assigns meanwhile wait
+   *   for that fetch to return before their own can go. */
   static const char *const reader_kv[][2] = {
       {"queued.min.messages", SP_READER_QUEUED_MIN_MESSAGES},
       {"queued.max.messages.kbytes", SP_READER_QUEUED_MAX_KBYTES},
-      {"enable.sparse.connections", "false"}};
+      {"enable.sparse.connections", "false"},
+      {"fetch.wait.max.ms", SP_READER_TO_END_FETCH_WAIT_MS}};
+  size_t nkv = sizeof reader_kv / sizeof *reader_kv - (to_end ? 0 : 1);
   const char *extra = NULL;
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  for (size_t i = 0; i < sizeof reader_kv / sizeof *reader_kv; i++)
+  for (size_t i = 0; i < nkv; i++)
     if (rd_kafka_conf_set(conf, reader_kv[i][0], reader_kv[i][1], errstr,
                           errlen) != RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
@@ -96,6 +102,17 @@ rd_kafka_t *sp_reader_new(const char *bootstrap, const char *purpose,
   return rk;
 }
 
+rd_kafka_t *sp_reader_new(const char *bootstrap, const char *purpose,
+                          const sp_reader_hooks *hooks, char *errstr,
+                          size_t errlen) {
+  return reader_new(bootstrap, purpose, hooks, 0, errstr, errlen);
+}
+
+rd_kafka_t *sp_reader_new_to_end(const char *bootstrap, const char *purpose,
+                                 char *errstr, size_t errlen) {
+  return reader_new(bootstrap, purpose, NULL, 1, errstr, errlen);
+}
+
 /* ---- whole topics to their end at start (audit replay) ---- */
 
 struct rd_part {
@@ -104,6 +121,7 @@ struct rd_part {
   int64_t low;  /* the partition's first offset at start */
   int64_t high; /* read stops before this offset */
   int done;
+  int assigned; /* in the window */
 };
 
 struct rd_all {
@@ -112,6 +130,11 @@ struct rd_all {
   size_t nparts, ndone;
   long timeout_ms;
   struct rd_part *last;   /* the last partition found */
+  size_t next;            /* the next partition the window takes */
+  long window;            /* messages of the window's partitions */
+  int nwindow;            /* its partitions */
+  long window_messages;   /* the window's bounds (reader_window_*) */
+  int window_parts;
   sp_reader_msg_cb cb;    /* sees each message; the reader lets it go */
   sp_reader_keep_cb keep; /* or: takes each message whole */
 };
@@ -248,30 +271,92 @@ static struct rd_part *rd_find_part(struct rd_all *d, const char *topic,
   return NULL;
 }
 
-static void rd_mark_done(struct rd_all *d, struct rd_part *pt) {
-  if (!pt->done) {
-    pt->done = 1;
-    d->ndone++;
+/* ---- the window ----
+ * With every partition assigned at once, librdkafka fetches the whole
+ * topic as fast as the brokers send it, and a reader slower than that (the
+ * audit replay checks each event) holds most of the topic in fetched
+ * messages: 120 of the 230 MB a replay of 200,000 events took, pages the
+ * kernel must clear first. Assigned a window at a time, the partitions
+ * still fetched ahead are only the window's. */
+
+/* SP_READER_WINDOW_*; the unit tests make them small. */
+static long reader_window_messages = SP_READER_WINDOW_MESSAGES;
+static int reader_window_parts = SP_READER_WINDOW_PARTITIONS;
+
+static int rd_assign(struct rd_all *d, rd_kafka_topic_partition_list_t *l,
+                     int add, char *errstr, size_t errlen) {
+  if (!l->cnt)
+    return 0;
+  rd_kafka_error_t *e = add ? rd_kafka_incremental_assign(d->rk, l)
+                            : rd_kafka_incremental_unassign(d->rk, l);
+  if (!e)
+    return 0;
+  snprintf(errstr, errlen, "cannot %s partitions: %s",
+           add ? "assign" : "unassign", rd_kafka_error_string(e));
+  rd_kafka_error_destroy(e);
+  return -1;
+}
+
+/* Assigns the next partitions while the window has room: from each
+ * partition's first offset as found at the start (no offset lookup). */
+static int rd_fill_window(struct rd_all *d, char *errstr, size_t errlen) {
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
+  for (; d->next < d->nparts; d->next++) {
+    struct rd_part *pt = &d->parts[d->next];
+    if (pt->done)
+      continue;
+    long size = (long)(pt->high - pt->low);
+    if (d->nwindow >= d->window_parts && d->window + size > d->window_messages)
+      break;
+    rd_kafka_topic_partition_list_add(l, pt->topic, pt->partition)->offset =
+        pt->low;
+    pt->assigned = 1;
+    d->window += size;
+    d->nwindow++;
   }
+  int rc = rd_assign(d, l, 1, errstr, errlen);
+  rd_kafka_topic_partition_list_destroy(l);
+  return rc;
+}
+
+/* A partition read through leaves the window, and the next come in. */
+static int rd_mark_done(struct rd_all *d, struct rd_part *pt, char *errstr,
+                        size_t errlen) {
+  if (pt->done)
+    return 0;
+  pt->done = 1;
+  d->ndone++;
+  if (!pt->assigned)
+    return 0;
+  pt->assigned = 0;
+  d->window -= (long)(pt->high - pt->low);
+  d->nwindow--;
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, pt->topic, pt->partition);
+  int rc = rd_assign(d, l, 0, errstr, errlen);
+  rd_kafka_topic_partition_list_destroy(l);
+  return rc ? rc : rd_fill_window(d, errstr, errlen);
 }
 
 /* Control records never reach the application: ask for the position. */
-static void rd_check_positions(struct rd_all *d) {
+static int rd_check_positions(struct rd_all *d, char *errstr, size_t errlen) {
   rd_kafka_topic_partition_list_t *l =
-      rd_kafka_topic_partition_list_new((int)d->nparts);
+      rd_kafka_topic_partition_list_new(d->nwindow > 0 ? d->nwindow : 1);
   for (size_t i = 0; i < d->nparts; i++)
-    if (!d->parts[i].done)
+    if (d->parts[i].assigned)
       rd_kafka_topic_partition_list_add(l, d->parts[i].topic,
                                         d->parts[i].partition);
+  int rc = 0;
   if (l->cnt && rd_kafka_position(d->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    for (int i = 0; i < l->cnt; i++) {
+    for (int i = 0; i < l->cnt && !rc; i++) {
       struct rd_part *pt =
           rd_find_part(d, l->elems[i].topic, l->elems[i].partition);
       if (pt && l->elems[i].offset >= 0 && l->elems[i].offset >= pt->high)
-        rd_mark_done(d, pt);
+        rc = rd_mark_done(d, pt, errstr, errlen);
     }
   }
   rd_kafka_topic_partition_list_destroy(l);
+  return rc;
 }
 
 /* Messages taken from the consumer's queue many at a time: one lock and
@@ -312,20 +397,8 @@ static int rd_consume_batches(struct rd_all *d, struct batch *b, void *opaque,
 
 static int rd_consume(struct rd_all *d, void *opaque, char *errstr,
                       size_t errlen) {
-  rd_kafka_topic_partition_list_t *l =
-      rd_kafka_topic_partition_list_new((int)d->nparts + 1);
-  for (size_t i = 0; i < d->nparts; i++)
-    if (!d->parts[i].done)
-      rd_kafka_topic_partition_list_add(l, d->parts[i].topic,
-                                        d->parts[i].partition)
-          ->offset = RD_KAFKA_OFFSET_BEGINNING;
-  rd_kafka_resp_err_t err = rd_kafka_assign(d->rk, l);
-  rd_kafka_topic_partition_list_destroy(l);
-  if (err) {
-    snprintf(errstr, errlen, "cannot assign partitions: %s",
-             rd_kafka_err2str(err));
+  if (rd_fill_window(d, errstr, errlen))
     return -1;
-  }
   struct batch b = {rd_kafka_queue_get_consumer(d->rk), {0}, 0, 0};
   int rc = rd_consume_batches(d, &b, opaque, errstr, errlen);
   batch_drop(&b);
@@ -359,7 +432,8 @@ static int rd_consume_batches(struct rd_all *d, struct batch *b, void *opaque,
         return -1;
       }
       if (!m && now - last_check >= 500) {
-        rd_check_positions(d);
+        if (rd_check_positions(d, errstr, errlen))
+          return -1;
         last_check = sp_reader_now_ms();
       }
     }
@@ -398,10 +472,14 @@ static int rd_consume_batches(struct rd_all *d, struct batch *b, void *opaque,
         return -2;
       }
       progressed = 1;
-      if (last)
-        rd_mark_done(d, pt);
+      if (last && rd_mark_done(d, pt, errstr, errlen))
+        return -1;
     } else if (pt && m->offset >= pt->high) {
-      rd_mark_done(d, pt);
+      int rc = rd_mark_done(d, pt, errstr, errlen);
+      rd_kafka_message_destroy(m);
+      if (rc)
+        return -1;
+      continue;
     }
     if (m)
       rd_kafka_message_destroy(m);
@@ -414,7 +492,12 @@ static int read_to_end(rd_kafka_t *rk, const char *const *topics,
                        sp_reader_part_cb on_part, sp_reader_msg_cb cb,
                        sp_reader_keep_cb keep, void *opaque, char *errstr,
                        size_t errlen) {
-  struct rd_all d = {rk, NULL, 0, 0, timeout_ms, NULL, cb, keep};
+  struct rd_all d = {.rk = rk,
+                     .timeout_ms = timeout_ms,
+                     .cb = cb,
+                     .keep = keep,
+                     .window_messages = reader_window_messages,
+                     .window_parts = reader_window_parts};
   int rc = 0;
   for (size_t i = 0; i < ntopics && !rc; i++)
     rc = rd_add_topic(&d, topics[i], errstr, errlen);

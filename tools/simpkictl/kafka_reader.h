@@ -23,6 +23,11 @@ typedef struct sp_reader_hooks {
  * librdkafka setting values; bench/audit's floor reads with the same. */
 #define SP_READER_QUEUED_MIN_MESSAGES "1000000"
 #define SP_READER_QUEUED_MAX_KBYTES "262144"
+/* A read to the end assigns partitions while those assigned and not yet
+ * read through hold fewer messages than this, and at least
+ * SP_READER_WINDOW_PARTITIONS of them (they spread over the brokers). */
+#define SP_READER_WINDOW_MESSAGES 32768
+#define SP_READER_WINDOW_PARTITIONS 4
 
 /* purpose names the reader in its group id ("simpkictl-PURPOSE-<random>").
  * $SIMPKI_KAFKA_CONFIG applies first, so it cannot turn commits on.
@@ -30,6 +35,13 @@ typedef struct sp_reader_hooks {
 rd_kafka_t *sp_reader_new(const char *bootstrap, const char *purpose,
                           const sp_reader_hooks *hooks, char *errstr,
                           size_t errlen);
+/* The same for sp_reader_read_to_end*: the broker answers a fetch at once
+ * rather than waiting for new messages (fetch.wait.max.ms), since such a
+ * read stops at the ends it knows; a reader that follows the topics
+ * (watch) keeps librdkafka's long wait. */
+rd_kafka_t *sp_reader_new_to_end(const char *bootstrap, const char *purpose,
+                                 char *errstr, size_t errlen);
+#define SP_READER_TO_END_FETCH_WAIT_MS "10"
 
 /* Milliseconds of the monotonic clock, for the readers' deadlines. */
 long sp_reader_now_ms(void);
@@ -39,7 +51,10 @@ long sp_reader_now_ms(void);
  * on_part (may be NULL) gets each partition with its first offset (above 0
  * when earlier messages are gone: retention, deletion) and its end; then cb
  * each message with its topic (the pointer given in topics), partition and
- * offset, in each partition's order (partitions interleave). payload may
+ * offset, in each partition's order (partitions interleave). The
+ * partitions are read a window at a time (SP_READER_WINDOW_MESSAGES), so
+ * that what librdkafka fetches ahead of a slow callback stays bounded
+ * when a topic has many partitions. payload may
  * be NULL (len 0); a non-zero return of cb stops the read. Gives up after
  * timeout_ms without progress. 0 when read, -1 with errstr when a topic
  * cannot be read (broker unreachable, unknown topic, timeout), -2 when cb
