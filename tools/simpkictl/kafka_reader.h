@@ -26,7 +26,7 @@ typedef struct sp_reader_hooks {
 /* A read to the end assigns partitions while those assigned and not yet
  * read through hold fewer messages than this, and at least
  * SP_READER_WINDOW_PARTITIONS of them (they spread over the brokers). */
-#define SP_READER_WINDOW_MESSAGES 32768
+#define SP_READER_WINDOW_MESSAGES 16384
 #define SP_READER_WINDOW_PARTITIONS 4
 
 /* purpose names the reader in its group id ("simpkictl-PURPOSE-<random>").
