@@ -28,8 +28,6 @@ static const char *const names[F_COUNT] = {
 #undef X
 };
 
-enum { KV_NONE, KV_STR, KV_INT };
-
 struct audit_data {
   json_t *failures;
   uint32_t present;   /* bit i: field i is kept */
@@ -50,23 +48,53 @@ static int field_of(const char *key, size_t n) {
   return audit_names_find(by_len, names, key, n);
 }
 
-/* The values found, before packing. */
+/* The values found, before packing: the fields present, in field order
+ * (an event's data holds a few of them). */
 typedef struct {
-  uint8_t kind[F_COUNT];
-  const char *str[F_COUNT];
-  size_t len[F_COUNT];
-  long long i[F_COUNT];
+  uint8_t field, is_int;
+  size_t len;
+  const char *str;
+  long long i;
+} kept_value;
+
+typedef struct {
+  kept_value v[F_COUNT];
+  int n;
   json_t *failures;
 } kept_values;
 
+/* The slot of field in f, in field order; a field met again keeps its
+ * slot (its last value wins). */
+static kept_value *slot(kept_values *f, int field) {
+  int at = f->n;
+  while (at > 0 && f->v[at - 1].field > field)
+    at--;
+  if (at > 0 && f->v[at - 1].field == field)
+    return &f->v[at - 1];
+  memmove(&f->v[at + 1], &f->v[at], (size_t)(f->n - at) * sizeof f->v[0]);
+  f->n++;
+  f->v[at].field = (uint8_t)field;
+  return &f->v[at];
+}
+
+static void keep_str(kept_values *f, int field, const char *s) {
+  kept_value *k = slot(f, field);
+  k->is_int = 0;
+  k->str = s;
+  k->len = strlen(s); /* as a C string, like the readers */
+}
+
+static void keep_int(kept_values *f, int field, long long i) {
+  kept_value *k = slot(f, field);
+  k->is_int = 1;
+  k->i = i;
+}
+
 static audit_data *pack(kept_values *f, audit_data_alloc alloc, void *ctx) {
-  size_t nfields = 0, values = 0;
-  for (int i = 0; i < F_COUNT; i++)
-    if (f->kind[i] == KV_STR)
-      nfields++, values += f->len[i] + 1;
-    else if (f->kind[i] == KV_INT)
-      nfields++, values += sizeof(long long);
-  size_t head = nfields * sizeof(uint32_t);
+  size_t values = 0;
+  for (int k = 0; k < f->n; k++)
+    values += f->v[k].is_int ? sizeof(long long) : f->v[k].len + 1;
+  size_t head = (size_t)f->n * sizeof(uint32_t);
   size_t size = sizeof(audit_data) + head + values;
   audit_data *d = alloc ? alloc(ctx, size) : malloc(size);
   if (!d) {
@@ -76,21 +104,20 @@ static audit_data *pack(kept_values *f, audit_data_alloc alloc, void *ctx) {
   d->failures = f->failures;
   d->from_alloc = alloc != NULL;
   d->present = d->is_int = 0;
-  size_t at = head, k = 0;
-  for (int i = 0; i < F_COUNT; i++) {
-    if (f->kind[i] == KV_NONE)
-      continue;
+  size_t at = head;
+  for (int k = 0; k < f->n; k++) {
+    const kept_value *v = &f->v[k];
     uint32_t off = (uint32_t)at;
-    memcpy(d->bytes + k++ * sizeof off, &off, sizeof off);
-    d->present |= 1u << i;
-    if (f->kind[i] == KV_STR) {
-      memcpy(d->bytes + at, f->str[i], f->len[i]);
-      d->bytes[at + f->len[i]] = '\0';
-      at += f->len[i] + 1;
+    memcpy(d->bytes + (size_t)k * sizeof off, &off, sizeof off);
+    d->present |= 1u << v->field;
+    if (v->is_int) {
+      d->is_int |= 1u << v->field;
+      memcpy(d->bytes + at, &v->i, sizeof v->i);
+      at += sizeof v->i;
     } else {
-      d->is_int |= 1u << i;
-      memcpy(d->bytes + at, &f->i[i], sizeof f->i[i]);
-      at += sizeof f->i[i];
+      memcpy(d->bytes + at, v->str, v->len);
+      d->bytes[at + v->len] = '\0';
+      at += v->len + 1;
     }
   }
   return d;
@@ -108,18 +135,15 @@ static const unsigned char *value_of(const audit_data *d, int i) {
 
 audit_data *audit_data_from_json(const json_t *data) {
   kept_values f;
-  memset(&f, 0, sizeof f);
+  f.n = 0;
+  f.failures = NULL;
   if (json_is_object(data)) {
     for (int i = 0; i < F_COUNT; i++) {
       const json_t *v = json_object_get(data, names[i]);
-      if (json_is_string(v)) {
-        f.kind[i] = KV_STR;
-        f.str[i] = json_string_value(v);
-        f.len[i] = strlen(f.str[i]); /* as a C string, like the readers */
-      } else if (json_is_integer(v)) {
-        f.kind[i] = KV_INT;
-        f.i[i] = json_integer_value(v);
-      }
+      if (json_is_string(v))
+        keep_str(&f, i, json_string_value(v));
+      else if (json_is_integer(v))
+        keep_int(&f, i, json_integer_value(v));
     }
     json_t *fl = json_object_get(data, "failures");
     if (json_is_array(fl))
@@ -131,26 +155,26 @@ audit_data *audit_data_from_json(const json_t *data) {
 audit_data *audit_data_from_jv(const sp_jdoc *d, const sp_jv *data,
                                audit_data_alloc alloc, void *ctx) {
   kept_values f;
-  memset(&f, 0, sizeof f);
+  f.n = 0;
+  f.failures = NULL;
   if (data && data->type == SP_JV_OBJ) {
     for (const sp_jv *m = sp_jv_first(d, data); m; m = sp_jv_next(d, m)) {
       const char *k = sp_jv_key(d, m);
       if (m->type == SP_JV_ARR && !strcmp(k, "failures")) {
+        json_decref(f.failures);
         if (!(f.failures = sp_jv_to_json(d, m)))
           return NULL;
         continue;
       }
-      int i = field_of(k, m->klen);
+      int i = m->type == SP_JV_STR || m->type == SP_JV_INT
+                  ? field_of(k, m->klen)
+                  : -1;
       if (i < 0)
         continue;
-      if (m->type == SP_JV_STR) {
-        f.kind[i] = KV_STR;
-        f.str[i] = sp_jv_str(d, m);
-        f.len[i] = strlen(f.str[i]);
-      } else if (m->type == SP_JV_INT) {
-        f.kind[i] = KV_INT;
-        f.i[i] = m->i;
-      }
+      if (m->type == SP_JV_STR)
+        keep_str(&f, i, sp_jv_str(d, m));
+      else
+        keep_int(&f, i, m->i);
     }
   }
   return pack(&f, alloc, ctx);
