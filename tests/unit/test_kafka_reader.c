@@ -347,6 +347,29 @@ START_TEST(reads_a_window_of_partitions_at_a_time) {
 }
 END_TEST
 
+/* A window librdkafka will not assign (a partition assigned already)
+ * ends the read with the reason, before any message. */
+START_TEST(window_that_cannot_be_assigned_fails) {
+  char err[512] = "";
+  rd_kafka_t *rk = reader();
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, TOPIC, 0)->offset = 0;
+  rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, l);
+  ck_assert_ptr_null(e);
+  rd_kafka_topic_partition_list_destroy(l);
+  struct rd_part part = {.topic = TOPIC, .partition = 0, .low = 0, .high = 5};
+  struct rd_all d = {.rk = rk,
+                     .parts = &part,
+                     .nparts = 1,
+                     .window_messages = 10,
+                     .window_parts = 1};
+  ck_assert_int_eq(rd_fill_window(&d, err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "cannot assign partitions: ") == err, "%s", err);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("kafka_reader");
   TCase *tc = tcase_create("core");
@@ -359,6 +382,7 @@ int main(void) {
   tcase_add_test(tc, ends_of_all_partitions_at_once);
   tcase_add_test(tc, to_end_reader_does_not_wait_for_new_messages);
   tcase_add_test(tc, reads_a_window_of_partitions_at_a_time);
+  tcase_add_test(tc, window_that_cannot_be_assigned_fails);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
