@@ -358,11 +358,7 @@ START_TEST(window_that_cannot_be_assigned_fails) {
   ck_assert_ptr_null(e);
   rd_kafka_topic_partition_list_destroy(l);
   struct rd_part part = {.topic = TOPIC, .partition = 0, .low = 0, .high = 5};
-  struct rd_all d = {.rk = rk,
-                     .parts = &part,
-                     .nparts = 1,
-                     .window_messages = 10,
-                     .window_parts = 1};
+  struct rd_all d = {.rk = rk, .parts = &part, .nparts = 1};
   ck_assert_int_eq(rd_fill_window(&d, err, sizeof err), -1);
   ck_assert_msg(strstr(err, "cannot assign partitions: ") == err, "%s", err);
   rd_kafka_consumer_close(rk);

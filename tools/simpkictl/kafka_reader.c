@@ -133,8 +133,6 @@ struct rd_all {
   size_t next;            /* the next partition the window takes */
   long window;            /* messages of the window's partitions */
   int nwindow;            /* its partitions */
-  long window_messages;   /* the window's bounds (reader_window_*) */
-  int window_parts;
   sp_reader_msg_cb cb;    /* sees each message; the reader lets it go */
   sp_reader_keep_cb keep; /* or: takes each message whole */
 };
@@ -306,7 +304,8 @@ static int rd_fill_window(struct rd_all *d, char *errstr, size_t errlen) {
     if (pt->done)
       continue;
     long size = (long)(pt->high - pt->low);
-    if (d->nwindow >= d->window_parts && d->window + size > d->window_messages)
+    if (d->nwindow >= reader_window_parts &&
+        d->window + size > reader_window_messages)
       break;
     rd_kafka_topic_partition_list_add(l, pt->topic, pt->partition)->offset =
         pt->low;
@@ -492,12 +491,8 @@ static int read_to_end(rd_kafka_t *rk, const char *const *topics,
                        sp_reader_part_cb on_part, sp_reader_msg_cb cb,
                        sp_reader_keep_cb keep, void *opaque, char *errstr,
                        size_t errlen) {
-  struct rd_all d = {.rk = rk,
-                     .timeout_ms = timeout_ms,
-                     .cb = cb,
-                     .keep = keep,
-                     .window_messages = reader_window_messages,
-                     .window_parts = reader_window_parts};
+  struct rd_all d = {
+      .rk = rk, .timeout_ms = timeout_ms, .cb = cb, .keep = keep};
   int rc = 0;
   for (size_t i = 0; i < ntopics && !rc; i++)
     rc = rd_add_topic(&d, topics[i], errstr, errlen);
