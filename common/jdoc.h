@@ -51,6 +51,22 @@ typedef struct sp_jv {
   double d;           /* SP_JV_REAL */
 } sp_jv;
 
+/* An object of scalars, and of such objects, as a reader that knows its
+ * input's shape read it in one pass, without a tree (the audit replay's
+ * events): for sp_jschema_valid_flat and the audit's kept fields. Keys
+ * and strings are NUL-terminated printable ASCII (so their lengths count
+ * characters too); an object's keys are strictly increasing bytewise. */
+typedef struct sp_jflat {
+  const char *key; /* as a member; NULL for the instance itself */
+  uint32_t klen;
+  sp_jv_type type; /* SP_JV_NULL, _FALSE, _TRUE, _INT, _STR or _OBJ */
+  const char *str; /* SP_JV_STR */
+  uint32_t slen;
+  uint32_t count; /* SP_JV_OBJ: members[count] */
+  long long i;    /* SP_JV_INT */
+  const struct sp_jflat *members;
+} sp_jflat;
+
 typedef struct sp_jdoc {
   sp_jv *v; /* v[0] is the root */
   size_t n, cap;

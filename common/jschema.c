@@ -1561,12 +1561,20 @@ static unsigned jv_type_of(const sp_jv *j) {
   return 0;
 }
 
+/* num_cmp with an integer instance on the left. */
+static int int_cmp(long long x, const json_t *b) {
+  if (json_is_integer(b)) {
+    json_int_t y = json_integer_value(b);
+    return (x > y) - (x < y);
+  }
+  double dx = (double)x, y = json_number_value(b);
+  return (dx > y) - (dx < y);
+}
+
 /* num_cmp with the instance on the left, the schema's number on the right. */
 static int jv_num_cmp(const sp_jv *a, const json_t *b) {
-  if (a->type == SP_JV_INT && json_is_integer(b)) {
-    json_int_t y = json_integer_value(b);
-    return (a->i > y) - (a->i < y);
-  }
+  if (a->type == SP_JV_INT)
+    return int_cmp(a->i, b);
   double x = jv_double(a), y = json_number_value(b);
   return (x > y) - (x < y);
 }
@@ -1884,6 +1892,156 @@ int sp_jschema_validate_jv(const sp_jschema_set *s, const char *name,
                            char *errstr, size_t errlen) {
   return sp_jschema_validate_jv_given(s, name, NULL, d, instance, errstr,
                                       errlen);
+}
+
+/* ---- flat instances ------------------------------------------------------
+ * check()'s rules again, for sp_jflat, where they can be decided without a
+ * tree or a message: 0 valid, 1 invalid or undecided. */
+
+typedef struct {
+  const js_node *given;
+  const sp_jflat *given_at;
+  int depth;
+} fctx;
+
+static int flat_check(fctx *f, const js_node *n, const sp_jflat *x);
+
+static unsigned flat_type(const sp_jflat *x) {
+  switch (x->type) {
+  case SP_JV_NULL:
+    return T_NULL;
+  case SP_JV_FALSE:
+  case SP_JV_TRUE:
+    return T_BOOLEAN;
+  case SP_JV_INT:
+    return T_NUMBER | T_INTEGER;
+  case SP_JV_STR:
+    return T_STRING;
+  case SP_JV_OBJ:
+    return T_OBJECT;
+  default:
+    return 0;
+  }
+}
+
+/* js_equal for a scalar; -1 for an object (undecided here). */
+static int flat_equal(const sp_jflat *x, const json_t *b) {
+  switch (x->type) {
+  case SP_JV_NULL:
+    return json_is_null(b);
+  case SP_JV_FALSE:
+    return json_is_false(b);
+  case SP_JV_TRUE:
+    return json_is_true(b);
+  case SP_JV_INT:
+    return json_is_number(b) && int_cmp(x->i, b) == 0;
+  case SP_JV_STR:
+    return json_is_string(b) && json_string_length(b) == x->slen &&
+           !memcmp(json_string_value(b), x->str, x->slen);
+  default:
+    return -1;
+  }
+}
+
+static int flat_values(const js_node *n, const sp_jflat *x) {
+  if (n->konst && flat_equal(x, n->konst) != 1)
+    return 1;
+  if (n->enumv) {
+    for (size_t i = 0; i < json_array_size(n->enumv); i++) {
+      int eq = flat_equal(x, json_array_get(n->enumv, i));
+      if (eq)
+        return eq < 0;
+    }
+    return 1;
+  }
+  return 0;
+}
+
+static int flat_string(const js_node *n, const sp_jflat *x) {
+  /* Printable ASCII: a byte is a character. */
+  return (n->min_len >= 0 && x->slen < (size_t)n->min_len) ||
+         (n->max_len >= 0 && x->slen > (size_t)n->max_len) ||
+         (n->has_re && !pattern_match(n, x->str, x->slen));
+}
+
+static int flat_number(const js_node *n, const sp_jflat *x) {
+  return (n->minimum && int_cmp(x->i, n->minimum) < 0) ||
+         (n->maximum && int_cmp(x->i, n->maximum) > 0) ||
+         (n->xminimum && int_cmp(x->i, n->xminimum) <= 0) ||
+         (n->xmaximum && int_cmp(x->i, n->xmaximum) >= 0);
+}
+
+/* allOf and anyOf decide from their parts' validity; oneOf and not would
+ * need each part's invalidity for certain. */
+static int flat_combinators(fctx *f, const js_node *n, const sp_jflat *x) {
+  if (n->one_of.n || n->not_)
+    return 1;
+  for (size_t i = 0; i < n->all_of.n; i++)
+    if (flat_check(f, n->all_of.v[i], x))
+      return 1;
+  for (size_t i = 0; i < n->any_of.n; i++)
+    if (!flat_check(f, n->any_of.v[i], x))
+      return 0;
+  return n->any_of.n > 0;
+}
+
+/* check_object_sorted's merge, on members already in key order. */
+static int flat_object(fctx *f, const js_node *n, const sp_jflat *x) {
+  if (!n->props_sorted || n->req_elsewhere)
+    return 1;
+  size_t p = 0, found = 0;
+  for (uint32_t at = 0; at < x->count; at++) {
+    const sp_jflat *m = &x->members[at];
+    const js_node *ps = NULL;
+    for (; p < n->nprops; p++) {
+      const js_prop *pr = &n->props[n->props_sorted[p]];
+      int c = name_cmp(pr->name, pr->nlen, m->key, m->klen);
+      if (c > 0)
+        break;
+      if (c == 0) {
+        ps = pr->schema;
+        found += pr->required;
+        p++; /* keys strictly increase: the next member is past it */
+        break;
+      }
+    }
+    if (ps ? flat_check(f, ps, m)
+           : n->additional && flat_check(f, n->additional, m))
+      return 1;
+  }
+  return found < n->nreq_props;
+}
+
+static int flat_check(fctx *f, const js_node *n, const sp_jflat *x) {
+  if (n->bool_schema >= 0)
+    return n->bool_schema == 0;
+  unsigned w = n->what, t = flat_type(x);
+  if (f->depth >= MAX_VALIDATE_DEPTH || !t)
+    return 1;
+  f->depth++;
+  int rc = (n->ref_to && (n->ref_to != f->given || x != f->given_at) &&
+            flat_check(f, n->ref_to, x)) ||
+           ((w & W_TYPE) && n->types && !(t & n->types)) ||
+           ((w & W_VALUES) && flat_values(n, x)) ||
+           ((w & W_STRING) && x->type == SP_JV_STR && flat_string(n, x)) ||
+           ((w & W_NUMBER) && x->type == SP_JV_INT && flat_number(n, x)) ||
+           ((w & W_OBJECT) && x->type == SP_JV_OBJ && flat_object(f, n, x)) ||
+           ((w & W_COMBINATORS) && flat_combinators(f, n, x));
+  /* W_ARRAY: no array here. */
+  f->depth--;
+  return rc;
+}
+
+int sp_jschema_valid_flat(const sp_jschema_set *s, const char *name,
+                          const sp_jschema *given, const sp_jflat *instance) {
+  const js_doc *doc = s && name ? find_doc(s, name) : NULL;
+  if (!doc)
+    return -1;
+  if (!instance)
+    return 1;
+  fctx f = {.given = given ? ((const js_doc *)given)->index[0].node : NULL,
+            .given_at = instance};
+  return flat_check(&f, doc->index[0].node, instance);
 }
 
 const json_t *sp_jschema_json(const sp_jschema *schema) {

@@ -92,4 +92,13 @@ int sp_jschema_validate_jv_given(const sp_jschema_set *s, const char *name,
                                  const sp_jv *instance, char *errstr,
                                  size_t errlen);
 
+/* sp_jschema_validate_jv_given for an instance read as sp_jflat: 0 when
+ * it is valid; 1 when it is not, or when this check cannot tell (oneOf,
+ * not, a const or enum of an object, an object's properties it cannot
+ * merge): the caller then validates a tree of the same value for the
+ * verdict and its words. -1 when no schema has that name. Never 0 where
+ * the tree would be found invalid (tests/unit/test_jschema.c). */
+int sp_jschema_valid_flat(const sp_jschema_set *s, const char *name,
+                          const sp_jschema *given, const sp_jflat *instance);
+
 #endif

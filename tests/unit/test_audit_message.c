@@ -1,11 +1,13 @@
-/* Unit tests for audit_message.c: the fast path (common/jdoc, no jansson)
- * and the jansson path give the same result for every message: the same
- * verdict, hash, schema finding with its words, attributes and kept data.
- * Over real-shaped events, the fixtures, and every one-byte mutation. The
- * fast checker keeps its results in an arena (as the replay's workers do),
- * the jansson one in malloc'd memory. And the arena itself. */
+/* Unit tests for audit_message.c: its three paths (the flat one,
+ * audit_flat.c; the tree one, common/jdoc; jansson's) give the same result
+ * for every message: the same verdict, hash, schema finding with its
+ * words, attributes and kept data. Over real-shaped events, the fixtures,
+ * and every one-byte mutation. The default checker (flat, then tree) keeps
+ * its results in an arena (as the replay's workers do), the others in
+ * malloc'd memory. And the arena itself. */
 #include "../../tools/simpkictl/audit_arena.c"
 #include "../../tools/simpkictl/audit_data.c"
+#include "../../tools/simpkictl/audit_flat.c"
 #include "../../tools/simpkictl/audit_map.c"
 #include "../../tools/simpkictl/audit_message.c"
 
@@ -15,7 +17,7 @@
 #include <string.h>
 
 static sp_jschema_set *schemas;
-static audit_checker *fast, *slow;
+static audit_checker *fast, *tree, *slow;
 static audit_arena *arena;
 static long n_fast_events, n_events, n_not_events, n_invalid, n_altered;
 
@@ -23,13 +25,9 @@ static int str_eq(const char *a, const char *b) {
   return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-/* The same message both ways; the results must be the same. */
-static void both(const char *msg, size_t len) {
-  audit_parsed a, b;
-  ck_assert_int_eq(audit_message_check(fast, msg, len, &a), 0);
-  ck_assert_int_eq(audit_message_check(slow, msg, len, &b), 0);
-  ck_assert_int_eq(b.in_arena, 0);
-  ck_assert(a.status != 0 || a.in_arena == 1);
+static void same_result(const audit_parsed *pa, const audit_parsed *pb,
+                        const char *msg, size_t len) {
+  audit_parsed a = *pa, b = *pb;
   ck_assert_msg(a.status == b.status, "status %d vs %d: %.*s", a.status,
                 b.status, (int)len, msg);
   ck_assert_msg(a.schema_rc == b.schema_rc, "schema %d vs %d: %.*s",
@@ -61,6 +59,18 @@ static void both(const char *msg, size_t len) {
                 (int)len, msg);
   json_decref(ja);
   json_decref(jb);
+}
+
+/* The same message each way; the results must be the same. */
+static void both(const char *msg, size_t len) {
+  audit_parsed a, t, b;
+  ck_assert_int_eq(audit_message_check(fast, msg, len, &a), 0);
+  ck_assert_int_eq(audit_message_check(tree, msg, len, &t), 0);
+  ck_assert_int_eq(audit_message_check(slow, msg, len, &b), 0);
+  ck_assert_int_eq(b.in_arena, 0);
+  ck_assert(a.status != 0 || a.in_arena == 1);
+  same_result(&a, &b, msg, len);
+  same_result(&t, &b, msg, len);
   if (a.status == 0) {
     n_events++;
     n_invalid += a.schema_rc != 0;
@@ -74,6 +84,7 @@ static void both(const char *msg, size_t len) {
     n_not_events++;
   }
   audit_parsed_clear(&a);
+  audit_parsed_clear(&t);
   audit_parsed_clear(&b);
 }
 
@@ -140,16 +151,19 @@ static void setup(void) {
   schemas = sp_jschema_load_dir(dir, err, sizeof err);
   ck_assert_msg(schemas != NULL, "%s", err);
   fast = audit_checker_new(schemas);
+  tree = audit_checker_new(schemas);
   slow = audit_checker_new(schemas);
   arena = audit_arena_new();
-  ck_assert(fast && slow && arena);
+  ck_assert(fast && tree && slow && arena);
   audit_checker_set_arena(fast, arena);
-  audit_checker_fast(slow, 0);
+  audit_checker_paths(tree, AUDIT_PATH_TREE);
+  audit_checker_paths(slow, 0);
   n_fast_events = n_events = n_not_events = n_invalid = n_altered = 0;
 }
 
 static void teardown(void) {
   audit_checker_free(fast);
+  audit_checker_free(tree);
   audit_checker_free(slow);
   audit_arena_free(arena);
   sp_jschema_free(schemas);
@@ -164,13 +178,21 @@ START_TEST(samples_and_fixtures) {
   }
   ck_assert_int_eq(n_events, 5);
   ck_assert_int_eq(n_fast_events, 5);
-  /* All five went the fast way, their names matched as written. */
-  long nf, nk;
-  audit_checker_counts(fast, &nf, &nk);
-  ck_assert_int_eq(nf, 5);
+  /* The two plain valid events went the flat way; the other three (an
+   * escape and Vietnamese, a type without schema, an array and invalid
+   * data) the tree's, their names matched as written. The tree checker
+   * took all five that way, the jansson one none. */
+  long nl, nt, nk;
+  audit_checker_counts(fast, &nl, &nt, &nk);
+  ck_assert_int_eq(nl, 2);
+  ck_assert_int_eq(nt, 3);
+  ck_assert_int_eq(nk, 3);
+  audit_checker_counts(tree, &nl, &nt, &nk);
+  ck_assert_int_eq(nl, 0);
+  ck_assert_int_eq(nt, 5);
   ck_assert_int_eq(nk, 5);
-  audit_checker_counts(slow, &nf, &nk);
-  ck_assert_int_eq(nf, 0);
+  audit_checker_counts(slow, &nl, &nt, &nk);
+  ck_assert_int_eq(nl + nt, 0);
   ck_assert_int_eq(n_invalid, 2); /* the unknown type, the broken data */
   const char *src = getenv("SIMPKI_SOURCE_DIR");
   char path[1024];
@@ -241,10 +263,14 @@ START_TEST(every_one_byte_mutation) {
   /* Not blind: the fast path took most events, most of them with their
    * names matched as written; every outcome occurred. */
   ck_assert_int_gt(n_fast_events, n_events / 2);
-  long nf, nk;
-  audit_checker_counts(fast, &nf, &nk);
-  ck_assert_int_gt(nf, n_events / 2);
-  ck_assert_int_gt(nk, nf / 2);
+  long nl, nt, nk;
+  audit_checker_counts(fast, &nl, &nt, &nk);
+  ck_assert_int_gt(nl + nt, n_events / 2);
+  ck_assert_int_gt(nl, n_events / 8); /* mutated values that stay plain */
+  audit_checker_counts(tree, &nl, &nt, &nk);
+  ck_assert_int_eq(nl, 0);
+  ck_assert_int_gt(nt, n_events / 2);
+  ck_assert_int_gt(nk, nt / 2);
   ck_assert_int_gt(n_not_events, 500);
   ck_assert_int_gt(n_invalid, 300);
   ck_assert_int_gt(n_altered, 300);
@@ -275,11 +301,12 @@ START_TEST(members_in_another_order) {
     char *r = json_dumps(rev, JSON_COMPACT | JSON_PRESERVE_ORDER);
     ck_assert_ptr_nonnull(r);
     ck_assert_int_ne(strcmp(r, s), 0);
-    long f0, k0, f1, k1;
-    audit_checker_counts(fast, &f0, &k0);
+    long l0, t0, k0, l1, t1, k1;
+    audit_checker_counts(fast, &l0, &t0, &k0);
     both(r, strlen(r));
-    audit_checker_counts(fast, &f1, &k1);
-    ck_assert_int_eq(f1, f0 + 1);
+    audit_checker_counts(fast, &l1, &t1, &k1);
+    ck_assert_int_eq(l1, l0); /* not as written: not flat */
+    ck_assert_int_eq(t1, t0 + 1);
     ck_assert_int_eq(k1, k0);
     free(r);
     json_decref(rev);

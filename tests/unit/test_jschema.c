@@ -72,9 +72,107 @@ static json_t *parse(const char *text) {
   return j;
 }
 
+/* ---- the same instances as sp_jflat (sp_jschema_valid_flat) ----
+ * Every valid() and invalid() below also asks the flat check when the
+ * instance can be one (objects of scalars, printable ASCII, integers): it
+ * must never call an invalid instance valid, and the tests count how many
+ * valid ones it decided. */
+
+#define FLAT_POOL 256
+static sp_jflat flat_pool[FLAT_POOL];
+static size_t flat_used;
+static long n_flat_valid, n_flat_undecided;
+
+static int printable(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] < 0x20 || s[i] > 0x7E)
+      return 0;
+  return 1;
+}
+
+static int by_key(const void *a, const void *b) {
+  return strcmp(((const sp_jflat *)a)->key, ((const sp_jflat *)b)->key);
+}
+
+/* j as sp_jflat in x; 0, or -1 when j cannot be one. */
+static int to_flat(const json_t *j, sp_jflat *x) {
+  switch (json_typeof(j)) {
+  case JSON_NULL:
+    x->type = SP_JV_NULL;
+    return 0;
+  case JSON_TRUE:
+    x->type = SP_JV_TRUE;
+    return 0;
+  case JSON_FALSE:
+    x->type = SP_JV_FALSE;
+    return 0;
+  case JSON_INTEGER:
+    x->type = SP_JV_INT;
+    x->i = json_integer_value(j);
+    return 0;
+  case JSON_STRING:
+    x->type = SP_JV_STR;
+    x->str = json_string_value(j);
+    x->slen = (uint32_t)json_string_length(j);
+    return printable(x->str, x->slen) ? 0 : -1;
+  case JSON_OBJECT: {
+    size_t n = json_object_size(j);
+    if (flat_used + n > FLAT_POOL)
+      return -1;
+    sp_jflat *m = &flat_pool[flat_used];
+    flat_used += n;
+    const char *k;
+    json_t *v;
+    size_t i = 0;
+    json_object_foreach((json_t *)j, k, v) {
+      memset(&m[i], 0, sizeof m[i]);
+      m[i].key = k;
+      m[i].klen = (uint32_t)strlen(k);
+      if (!printable(k, m[i].klen) || to_flat(v, &m[i]))
+        return -1;
+      i++;
+    }
+    qsort(m, n, sizeof *m, by_key);
+    x->type = SP_JV_OBJ;
+    x->members = m;
+    x->count = (uint32_t)n;
+    return 0;
+  }
+  default:
+    return -1; /* arrays, reals */
+  }
+}
+
+/* sp_jschema_valid_flat on j given (NULL: none); -2 when j cannot be flat. */
+static int flat_rc(const sp_jschema_set *s, const char *name, const char *given,
+                   const json_t *j) {
+  sp_jflat x;
+  memset(&x, 0, sizeof x);
+  flat_used = 0;
+  if (to_flat(j, &x))
+    return -2;
+  const sp_jschema *g = given ? sp_jschema_get(s, given) : NULL;
+  ck_assert_msg(!given || g, "no schema %s", given);
+  return sp_jschema_valid_flat(s, name, g, &x);
+}
+
+/* The flat check of an instance the tree check found rc (0 valid). */
+static void flat_agrees(const sp_jschema_set *s, const char *name,
+                        const char *given, const json_t *j, int rc,
+                        const char *inst) {
+  int f = flat_rc(s, name, given, j);
+  if (f == -2)
+    return;
+  ck_assert_msg(rc == 0 || f != 0, "flat check: %s valid by %s", inst, name);
+  ck_assert_msg(rc >= 0 || f == -1, "flat check: a schema for %s", name);
+  n_flat_valid += rc == 0 && f == 0;
+  n_flat_undecided += rc == 0 && f != 0;
+}
+
 static void valid(const sp_jschema_set *s, const char *name, const char *inst) {
   json_t *j = parse(inst);
   int rc = sp_jschema_validate(s, name, j, err, sizeof err);
+  flat_agrees(s, name, NULL, j, rc, inst);
   json_decref(j);
   ck_assert_msg(rc == 0, "%s refused by %s: %s", inst, name, err);
 }
@@ -85,6 +183,7 @@ static void invalid(const sp_jschema_set *s, const char *name,
   json_t *j = parse(inst);
   err[0] = '\0';
   int rc = sp_jschema_validate(s, name, j, err, sizeof err);
+  flat_agrees(s, name, NULL, j, rc, inst);
   json_decref(j);
   ck_assert_msg(rc == 1, "%s accepted by %s", inst, name);
   ck_assert_msg(strcmp(err, want) == 0, "%s: got \"%s\", want \"%s\"", inst,
@@ -97,6 +196,7 @@ static void invalid_prefix(const sp_jschema_set *s, const char *name,
   json_t *j = parse(inst);
   err[0] = '\0';
   int rc = sp_jschema_validate(s, name, j, err, sizeof err);
+  flat_agrees(s, name, NULL, j, rc, inst);
   json_decref(j);
   ck_assert_msg(rc == 1, "%s accepted by %s", inst, name);
   ck_assert_msg(strncmp(err, want, strlen(want)) == 0,
@@ -352,6 +452,9 @@ static int given_rc(const sp_jschema_set *s, const char *name,
   int rc = sp_jschema_validate_jv_given(s, name, g, &d, sp_jdoc_root(&d), err,
                                         sizeof err);
   sp_jdoc_free(&d);
+  json_t *j = parse(inst);
+  flat_agrees(s, name, given, j, rc, inst);
+  json_decref(j);
   return rc;
 }
 
@@ -509,6 +612,90 @@ START_TEST(folder_problems_refused) {
 }
 END_TEST
 
+/* What the flat check decides (0) and what it leaves to the tree (1):
+ * every keyword it takes, each way; the combinators it cannot decide. */
+START_TEST(flat_decides_what_it_can) {
+  sp_jschema_set *s = one(
+      "{\"type\": \"object\", \"required\": [\"a\"],"
+      " \"additionalProperties\": false, \"properties\": {"
+      " \"a\": {\"type\": \"string\", \"pattern\": \"^[a-z]+$\","
+      "  \"minLength\": 2, \"maxLength\": 4},"
+      " \"n\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 9,"
+      "  \"exclusiveMaximum\": 8.5, \"exclusiveMinimum\": 1.5},"
+      " \"e\": {\"enum\": [null, \"x\", 2.0, false]},"
+      " \"c\": {\"const\": true},"
+      " \"co\": {\"const\": {\"k\": 1}},"
+      " \"d\": {\"type\": \"object\", \"properties\": {\"k\": {\"const\": "
+      "1.0}},"
+      "  \"additionalProperties\": {\"type\": \"string\"}},"
+      " \"all\": {\"allOf\": [{\"type\": \"integer\"}, {\"minimum\": 2}]},"
+      " \"any\": {\"anyOf\": [{\"type\": \"string\"}, {\"minimum\": 2}]},"
+      " \"one\": {\"oneOf\": [{\"type\": \"null\"}, {\"type\": \"integer\"}]},"
+      " \"no\": {\"not\": {\"type\": \"string\"}},"
+      " \"x\": {\"exclusiveMaximum\": 5, \"exclusiveMinimum\": -5},"
+      " \"eo\": {\"enum\": [{\"k\": 1}, 1]},"
+      " \"r\": {\"required\": [\"q\"], \"properties\": {\"p\": true}},"
+      " \"nothing\": false, \"anything\": true}}");
+  static const struct {
+    const char *inst;
+    int flat; /* 0 decided valid, 1 invalid or undecided */
+  } cases[] = {
+      {"{\"a\": \"ab\"}", 0},
+      {"{\"a\": \"abcd\", \"n\": 2, \"e\": null, \"c\": true, \"d\": "
+       "{\"k\": 1, \"z\": \"s\"}, \"all\": 3, \"any\": \"s\", \"anything\": "
+       "[1]}",
+       -2}, /* an array: not flat */
+      {"{\"a\": \"abcd\", \"n\": 8, \"e\": 2, \"c\": true, \"d\": "
+       "{\"k\": 1, \"z\": \"s\"}, \"all\": 3, \"any\": 5, \"anything\": 1}",
+       0},
+      {"{\"a\": \"ab\", \"e\": \"x\"}", 0},
+      {"{\"a\": \"ab\", \"e\": false}", 0},
+      {"{}", 1},                                  /* a required one missing */
+      {"{\"a\": \"a\"}", 1},                      /* minLength */
+      {"{\"a\": \"abcde\"}", 1},                  /* maxLength */
+      {"{\"a\": \"AB\"}", 1},                     /* pattern */
+      {"{\"a\": 12}", 1},                         /* type */
+      {"{\"a\": \"ab\", \"n\": 1}", 1},           /* exclusiveMinimum 1.5 */
+      {"{\"a\": \"ab\", \"n\": 9}", 1},           /* exclusiveMaximum 8.5 */
+      {"{\"a\": \"ab\", \"n\": 0}", 1},           /* minimum */
+      {"{\"a\": \"ab\", \"e\": \"y\"}", 1},       /* enum */
+      {"{\"a\": \"ab\", \"e\": true}", 1},        /* enum: no bool for 2.0 */
+      {"{\"a\": \"ab\", \"c\": 1}", 1},           /* const */
+      {"{\"a\": \"ab\", \"c\": false}", 1},       /* const */
+      {"{\"n\": 2}", 1},                          /* the required one */
+      {"{\"a\": \"ab\", \"co\": {\"k\": 1}}", 1}, /* const object: undecided */
+      {"{\"a\": \"ab\", \"d\": {\"k\": 2}}", 1},  /* const 1.0 by value */
+      {"{\"a\": \"ab\", \"d\": {\"z\": 1}}", 1},  /* additionalProperties */
+      {"{\"a\": \"ab\", \"all\": 1}", 1},         /* allOf */
+      {"{\"a\": \"ab\", \"any\": 1}", 1},         /* anyOf */
+      {"{\"a\": \"ab\", \"one\": 1}", 1},         /* oneOf: undecided */
+      {"{\"a\": \"ab\", \"no\": 1}", 1},          /* not: undecided */
+      {"{\"a\": \"ab\", \"nothing\": 1}", 1},     /* false schema */
+      {"{\"a\": \"ab\", \"other\": 1}", 1},       /* additionalProperties */
+      {"{\"a\": \"ab\", \"x\": 4, \"eo\": 1}", 0},
+      {"{\"a\": \"ab\", \"x\": 5}", 1},           /* exclusiveMaximum */
+      {"{\"a\": \"ab\", \"x\": -5}", 1},          /* exclusiveMinimum */
+      {"{\"a\": \"ab\", \"eo\": {\"k\": 2}}", 1}, /* enum of an object */
+      {"{\"a\": \"ab\", \"r\": {\"p\": 1}}", 1},  /* required, no property */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    json_t *j = parse(cases[i].inst);
+    int tree = sp_jschema_validate(s, "t", j, err, sizeof err);
+    int flat = flat_rc(s, "t", NULL, j);
+    ck_assert_msg(flat == cases[i].flat, "%s: flat %d, want %d", cases[i].inst,
+                  flat, cases[i].flat);
+    ck_assert_msg(flat != 0 || tree == 0, "%s: tree %d", cases[i].inst, tree);
+    json_decref(j);
+  }
+  /* The decided ones are valid; "one" and "no" valid, undecided. */
+  valid(s, "t", "{\"a\": \"ab\", \"one\": null, \"no\": 1}");
+  json_t *j = parse("{\"a\": \"ab\"}");
+  ck_assert_int_eq(flat_rc(s, "no.such", NULL, j), -1);
+  json_decref(j);
+  sp_jschema_free(s);
+}
+END_TEST
+
 /* Each line of a JSONL file: valid or not, as want says. */
 static int check_lines(const sp_jschema_set *s, const char *file, int want) {
   FILE *f = fopen(file, "r");
@@ -526,6 +713,7 @@ static int check_lines(const sp_jschema_set *s, const char *file, int want) {
     int rc = sp_jschema_validate(s, type, ev, err, sizeof err);
     ck_assert_msg(want ? rc == 0 : rc != 0, "%s line %d: %d %s", file, n + 1,
                   rc, rc ? err : "valid");
+    flat_agrees(s, type, NULL, ev, rc, line);
     json_decref(ev);
     n++;
   }
@@ -541,7 +729,11 @@ START_TEST(real_schemas) {
   ck_assert_msg(s != NULL, "%s", err);
   ck_assert_uint_ge(sp_jschema_count(s), 50);
   snprintf(file, sizeof file, "%s/../../tests/fixtures/events/good.jsonl", dir);
+  n_flat_valid = n_flat_undecided = 0;
   ck_assert_int_gt(check_lines(s, file, 1), 0);
+  /* The flat check decides most real events (data holding arrays,
+   * objects or non-ASCII text is not flat). */
+  ck_assert_int_gt(n_flat_valid, n_flat_undecided);
   /* Every bad fixture that is JSON with a type is refused. */
   snprintf(file, sizeof file,
            "ls %s/../../tests/fixtures/events/bad/*.jsonl", dir);
@@ -600,6 +792,7 @@ int main(void) {
   tcase_add_test(tc, bad_schemas_refused);
   tcase_add_test(tc, folder_problems_refused);
   tcase_add_test(tc, real_schemas);
+  tcase_add_test(tc, flat_decides_what_it_can);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -77,11 +77,12 @@ static kept_value *slot(kept_values *f, int field) {
   return &f->v[at];
 }
 
-static void keep_str(kept_values *f, int field, const char *s) {
+/* len: s's length as a C string, as the readers take it. */
+static void keep_str(kept_values *f, int field, const char *s, size_t len) {
   kept_value *k = slot(f, field);
   k->is_int = 0;
   k->str = s;
-  k->len = strlen(s); /* as a C string, like the readers */
+  k->len = len;
 }
 
 static void keep_int(kept_values *f, int field, long long i) {
@@ -141,7 +142,7 @@ audit_data *audit_data_from_json(const json_t *data) {
     for (int i = 0; i < F_COUNT; i++) {
       const json_t *v = json_object_get(data, names[i]);
       if (json_is_string(v))
-        keep_str(&f, i, json_string_value(v));
+        keep_str(&f, i, json_string_value(v), strlen(json_string_value(v)));
       else if (json_is_integer(v))
         keep_int(&f, i, json_integer_value(v));
     }
@@ -172,10 +173,29 @@ audit_data *audit_data_from_jv(const sp_jdoc *d, const sp_jv *data,
       if (i < 0)
         continue;
       if (m->type == SP_JV_STR)
-        keep_str(&f, i, sp_jv_str(d, m));
+        keep_str(&f, i, sp_jv_str(d, m), strlen(sp_jv_str(d, m)));
       else
         keep_int(&f, i, m->i);
     }
+  }
+  return pack(&f, alloc, ctx);
+}
+
+audit_data *audit_data_from_flat(const sp_jflat *data, audit_data_alloc alloc,
+                                 void *ctx) {
+  kept_values f;
+  f.n = 0;
+  f.failures = NULL; /* an array: never flat */
+  for (uint32_t k = 0; data && data->type == SP_JV_OBJ && k < data->count;
+       k++) {
+    const sp_jflat *m = &data->members[k];
+    int i = m->type == SP_JV_STR || m->type == SP_JV_INT
+                ? field_of(m->key, m->klen)
+                : -1;
+    if (i >= 0 && m->type == SP_JV_STR)
+      keep_str(&f, i, m->str, m->slen); /* no NUL inside: flat */
+    else if (i >= 0)
+      keep_int(&f, i, m->i);
   }
   return pack(&f, alloc, ctx);
 }

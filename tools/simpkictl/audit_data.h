@@ -31,6 +31,9 @@ typedef void *(*audit_data_alloc)(void *ctx, size_t n);
 audit_data *audit_data_from_json(const json_t *data);
 audit_data *audit_data_from_jv(const sp_jdoc *d, const sp_jv *data,
                                audit_data_alloc alloc, void *ctx);
+/* The same from a flat object (audit_flat.h), which holds no failures. */
+audit_data *audit_data_from_flat(const sp_jflat *data, audit_data_alloc alloc,
+                                 void *ctx);
 void audit_data_free(audit_data *d);
 /* 1 when audit_data_free has something to free (malloc's memory, the
  * failures), 0 when d is wholly its allocator's (or NULL). */

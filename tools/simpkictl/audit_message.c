@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_flat.h"
 #include "audit_map.h"
 #include "audit_names.h"
 #include "event.h"
@@ -41,12 +42,13 @@ struct instance {
 
 struct audit_checker {
   const sp_jschema_set *schemas;
-  sp_jdoc doc;          /* the fast path's tree, reused */
-  struct instance inst; /* the slow path's jansson instance, reused */
+  audit_flat flat;      /* the flat path's event, reused */
+  sp_jdoc doc;          /* the tree path's tree, reused */
+  struct instance inst; /* the jansson path's instance, reused */
   EVP_MD *sha256;       /* fetched once: EVP_sha256() fetches per call */
   EVP_MD_CTX *md;
-  int force_slow;
-  long n_fast, n_keyed; /* audit_checker_counts */
+  int paths;                    /* AUDIT_PATH_* */
+  long n_flat, n_tree, n_keyed; /* audit_checker_counts */
   /* The set's envelope when it is the one sp_event_attrs_strict
    * implements (by its hash), else NULL: an event whose attributes pass
    * both checks is not walked through it again (half the schema's cost). */
@@ -226,12 +228,78 @@ int audit_stage_parse(const char *name, audit_stage *out) {
     }
   return -1;
 }
+/* The benchmark's replay stops after a step: the message counted only. */
+#define STOPS_AT(stage, p)                                                     \
+  (audit_stage_stop == AUDIT_STAGE_##stage &&                                  \
+   ((p)->status = AUDIT_PARSED_SKIPPED, 1))
+#else
+#define STOPS_AT(stage, p) 0
 #endif
 
-/* ---- the fast path: a jdoc tree, no jansson ----------------------------- */
+/* ---- the fast paths: no jansson ----------------------------------------- */
+
+/* The envelope a validation may take as given for these attributes (see
+ * known_envelope). */
+static const sp_jschema *envelope_given(const audit_checker *c,
+                                        const char *const v[SP_EVENT_NATTRS]) {
+  return c->envelope && sp_event_attrs_strict(v) ? c->envelope : NULL;
+}
 
 static void digest_update(void *ctx, const void *bytes, size_t n) {
   EVP_DigestUpdate(ctx, bytes, n);
+}
+
+/* The kept attributes, by attribute, in keep_attrs' order. */
+static const int kept_attr[7] = {
+    SP_EVENT_A_ID,   SP_EVENT_A_SUBJECT,       SP_EVENT_A_TYPE,
+    SP_EVENT_A_TIME, SP_EVENT_A_CORRELATIONID, SP_EVENT_A_PREVHASH,
+    SP_EVENT_A_HASH};
+
+/* The flat path (audit_flat.h): as check_fast, without a tree. Only an
+ * event valid against its schema is done here; one that is not, or whose
+ * schema this check cannot decide, goes the tree's way for the verdict
+ * and its words. */
+static int check_flat(audit_checker *c, const void *payload, size_t len,
+                      audit_parsed *p) {
+  audit_flat *f = &c->flat;
+  int rc = audit_flat_read(f, payload, len);
+  if (rc)
+    return rc;
+  char err[400];
+  if (sp_event_check_attrs(f->attr, &f->schemaversion, err, sizeof err))
+    return 1;
+  /* The text is canonical: the content hash covers it but the hash. */
+  unsigned char md[32];
+  unsigned int mdlen = 0;
+  if (!EVP_DigestInit_ex(c->md, c->sha256 ? c->sha256 : EVP_sha256(), NULL) ||
+      !EVP_DigestUpdate(c->md, payload, f->hash_at) ||
+      !EVP_DigestUpdate(c->md, (const char *)payload + f->hash_end,
+                        len - f->hash_end) ||
+      !EVP_DigestFinal_ex(c->md, md, &mdlen) || mdlen != 32)
+    return -1;
+  char content[SP_EVENT_HASH_HEX + 1];
+  to_hex(md, content);
+  if (STOPS_AT(HASH, p))
+    return 0;
+  if (c->schemas) {
+    if (sp_jschema_valid_flat(c->schemas, f->attr[SP_EVENT_A_TYPE],
+                              envelope_given(c, f->attr), &f->event))
+      return 1;
+  }
+  if (STOPS_AT(SCHEMA, p))
+    return 0;
+  const char *kept[7];
+  size_t kept_len[7];
+  for (int i = 0; i < 7; i++) {
+    kept[i] = f->attr[kept_attr[i]];
+    kept_len[i] = f->attr_len[kept_attr[i]];
+  }
+  if (!(p->data = audit_data_from_flat(
+            f->data_obj, c->arena ? audit_arena_alloc_cb : NULL, c->arena)) ||
+      keep_attrs(c, p, kept, kept_len, content))
+    return -1;
+  c->n_flat++;
+  return 0;
 }
 
 /* The attributes (sp_event_attr_names) by the length of their names,
@@ -239,35 +307,18 @@ static void digest_update(void *ctx, const void *bytes, size_t n) {
 _Static_assert(SP_EVENT_NATTRS <= 32, "a bit per attribute in a uint32_t");
 static uint32_t attr_by_len[AUDIT_NAMES_LEN];
 
-/* An event's members in the order sp_event_serialize writes them (keys
- * sorted): the jdoc matches those names rather than reading them, and
- * member i is then attribute written_attr[i] (M_DATA, M_VERSION: the two
- * that are no string attribute). */
-enum { M_DATA = -1, M_VERSION = -2 };
-#define NMEMBERS (SP_EVENT_NATTRS + 2)
-static const char *written_name[NMEMBERS];
-static int written_attr[NMEMBERS];
+/* The members in written order (audit_flat.h): the jdoc matches those
+ * names rather than reading them, and member i is then attribute
+ * audit_written_attr[i]. */
+#define NMEMBERS AUDIT_EVENT_MEMBERS
+#define M_DATA AUDIT_M_DATA
+#define M_VERSION AUDIT_M_VERSION
 static sp_jdoc_keys written_keys;
 
-static int by_name(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
+/* After audit_flat's constructor (priority 101) set the written order. */
 __attribute__((constructor)) static void index_attr_names(void) {
   audit_names_index(attr_by_len, sp_event_attr_names, SP_EVENT_NATTRS);
-  for (int i = 0; i < SP_EVENT_NATTRS; i++)
-    written_name[i] = sp_event_attr_names[i];
-  written_name[SP_EVENT_NATTRS] = "data";
-  written_name[SP_EVENT_NATTRS + 1] = "schemaversion";
-  qsort(written_name, NMEMBERS, sizeof *written_name, by_name);
-  for (int i = 0; i < NMEMBERS; i++)
-    written_attr[i] =
-        !strcmp(written_name[i], "data") ? M_DATA
-        : !strcmp(written_name[i], "schemaversion")
-            ? M_VERSION
-            : audit_names_find(attr_by_len, sp_event_attr_names,
-                               written_name[i], strlen(written_name[i]));
-  sp_jdoc_keys_init(&written_keys, written_name, NMEMBERS);
+  sp_jdoc_keys_init(&written_keys, audit_written_name, NMEMBERS);
 }
 
 /* The root's attributes into v, and schemaversion and data; 1 when the
@@ -279,7 +330,7 @@ static int members_of(const sp_jdoc *d, const sp_jv *root, int keyed,
                       const sp_jv **data) {
   int i = 0;
   for (const sp_jv *m = sp_jv_first(d, root); m; m = sp_jv_next(d, m), i++) {
-    int a = keyed ? written_attr[i]
+    int a = keyed ? audit_written_attr[i]
                   : audit_names_find(attr_by_len, sp_event_attr_names,
                                      sp_jv_key(d, m), m->klen);
     if (a < 0 && !keyed) {
@@ -326,10 +377,6 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
   if (!sv || sv->type != SP_JV_INT || !data || data->type != SP_JV_OBJ ||
       sp_event_check_attrs(v, &sv->i, err, sizeof err))
     return 1;
-  static const int kept_attr[7] = {
-      SP_EVENT_A_ID,   SP_EVENT_A_SUBJECT,       SP_EVENT_A_TYPE,
-      SP_EVENT_A_TIME, SP_EVENT_A_CORRELATIONID, SP_EVENT_A_PREVHASH,
-      SP_EVENT_A_HASH};
   const char *kept[7];
   size_t kept_len[7];
   for (int i = 0; i < 7; i++) {
@@ -346,31 +393,22 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
     return -1;
   char content[SP_EVENT_HASH_HEX + 1];
   to_hex(md, content);
-#ifdef SIMPKI_AUDIT_STAGES
-  if (audit_stage_stop == AUDIT_STAGE_HASH) {
-    p->status = AUDIT_PARSED_SKIPPED;
+  if (STOPS_AT(HASH, p))
     return 0;
-  }
-#endif
   if (c->schemas) {
-    const sp_jschema *given =
-        c->envelope && sp_event_attrs_strict(v) ? c->envelope : NULL;
+    const sp_jschema *given = envelope_given(c, v);
     p->schema_rc = sp_jschema_validate_jv_given(c->schemas, kept[K_TYPE], given,
                                                 d, root, err, sizeof err);
     if (p->schema_rc > 0 && !(p->why = strdup(err)))
       return -1;
   }
-#ifdef SIMPKI_AUDIT_STAGES
-  if (audit_stage_stop == AUDIT_STAGE_SCHEMA) {
-    p->status = AUDIT_PARSED_SKIPPED; /* the reader clears why with the rest */
+  if (STOPS_AT(SCHEMA, p)) /* the reader clears why with the rest */
     return 0;
-  }
-#endif
   if (!(p->data = audit_data_from_jv(
             d, data, c->arena ? audit_arena_alloc_cb : NULL, c->arena)) ||
       keep_attrs(c, p, kept, kept_len, content))
     return -1;
-  c->n_fast++;
+  c->n_tree++;
   c->n_keyed += keyed;
   return 0;
 }
@@ -462,6 +500,8 @@ audit_checker *audit_checker_new(const sp_jschema_set *schemas) {
     return NULL;
   c->schemas = schemas;
   c->envelope = schemas ? known_envelope(schemas) : NULL;
+  c->paths = AUDIT_PATH_FLAT | AUDIT_PATH_TREE;
+  audit_flat_init(&c->flat);
   sp_jdoc_init(&c->doc);
   audit_map_init(&c->interned);
   c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
@@ -477,6 +517,7 @@ void audit_checker_free(audit_checker *c) {
   if (!c)
     return;
   instance_free(&c->inst);
+  audit_flat_free(&c->flat);
   sp_jdoc_free(&c->doc);
   audit_map_free(&c->interned);
   EVP_MD_CTX_free(c->md);
@@ -484,10 +525,12 @@ void audit_checker_free(audit_checker *c) {
   free(c);
 }
 
-void audit_checker_fast(audit_checker *c, int on) { c->force_slow = !on; }
+void audit_checker_paths(audit_checker *c, int paths) { c->paths = paths; }
 
-void audit_checker_counts(const audit_checker *c, long *fast, long *keyed) {
-  *fast = c->n_fast;
+void audit_checker_counts(const audit_checker *c, long *flat, long *tree,
+                          long *keyed) {
+  *flat = c->n_flat;
+  *tree = c->n_tree;
   *keyed = c->n_keyed;
 }
 
@@ -507,13 +550,13 @@ int audit_message_check(audit_checker *c, const void *payload, size_t len,
     p->status = 1;
     return 0;
   }
-#ifdef SIMPKI_AUDIT_STAGES
-  if (audit_stage_stop == AUDIT_STAGE_READ) {
-    p->status = AUDIT_PARSED_SKIPPED;
+  if (STOPS_AT(READ, p))
     return 0;
+  int rc = c->paths & AUDIT_PATH_FLAT ? check_flat(c, payload, len, p) : 1;
+  if (rc == 1) {
+    audit_parsed_clear(p);
+    rc = c->paths & AUDIT_PATH_TREE ? check_fast(c, payload, len, p) : 1;
   }
-#endif
-  int rc = c->force_slow ? 1 : check_fast(c, payload, len, p);
   if (rc == 1) {
     audit_parsed_clear(p);
     rc = check_slow(c, payload, len, p);

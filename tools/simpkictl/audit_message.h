@@ -56,15 +56,20 @@ int audit_stage_parse(const char *name, audit_stage *out);
 audit_checker *audit_checker_new(const sp_jschema_set *schemas);
 void audit_checker_free(audit_checker *c);
 
-/* On (the default), a message jdoc can read (common/jdoc.h) is checked
- * without jansson; off, every message goes the jansson way. Both give the
- * same results; tests compare them. */
-void audit_checker_fast(audit_checker *c, int on);
+/* The ways c may check a message before jansson's, which takes the rest:
+ * AUDIT_PATH_FLAT, an event as the services write it, read in one pass
+ * (audit_flat.h); AUDIT_PATH_TREE, any message jdoc can read
+ * (common/jdoc.h). Both by default; 0: jansson for every message. All give
+ * the same results; tests compare them. */
+enum { AUDIT_PATH_FLAT = 1, AUDIT_PATH_TREE = 2 };
+void audit_checker_paths(audit_checker *c, int paths);
 
-/* How many events c checked by the fast path, and how many of those were
- * written as sp_event_serialize writes them (their names matched rather
- * than read): where a replay's events went (tests, the debug log). */
-void audit_checker_counts(const audit_checker *c, long *fast, long *keyed);
+/* How many events c checked by the flat path, by the tree path, and how
+ * many of the latter were written in sp_event_serialize's member order
+ * (their names matched rather than read): where a replay's events went
+ * (tests). */
+void audit_checker_counts(const audit_checker *c, long *flat, long *tree,
+                          long *keyed);
 
 /* What is kept of each event (strs, data) comes from arena, which must
  * outlive the results; NULL (the default) takes it from malloc. */

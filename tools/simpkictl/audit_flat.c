@@ -1,0 +1,241 @@
+/* audit_flat.c - a flat event read in one pass (audit_flat.h).
+ *
+ * The message is copied once; the reader walks the copy, matching the
+ * members' names as bytes and ending each string at its closing quote
+ * (made a NUL), so every key and value is a C string where it lies. */
+#include "audit_flat.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+const char *audit_written_name[AUDIT_EVENT_MEMBERS];
+int audit_written_attr[AUDIT_EVENT_MEMBERS];
+static size_t written_len[AUDIT_EVENT_MEMBERS];
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Before the default constructors: audit_message's reads these. */
+__attribute__((constructor(101))) static void written_order(void) {
+  for (int i = 0; i < SP_EVENT_NATTRS; i++)
+    audit_written_name[i] = sp_event_attr_names[i];
+  audit_written_name[SP_EVENT_NATTRS] = "data";
+  audit_written_name[SP_EVENT_NATTRS + 1] = "schemaversion";
+  qsort(audit_written_name, AUDIT_EVENT_MEMBERS, sizeof *audit_written_name,
+        by_name);
+  for (int i = 0; i < AUDIT_EVENT_MEMBERS; i++) {
+    const char *n = audit_written_name[i];
+    written_len[i] = strlen(n);
+    audit_written_attr[i] = !strcmp(n, "data")            ? AUDIT_M_DATA
+                            : !strcmp(n, "schemaversion") ? AUDIT_M_VERSION
+                                                          : -3;
+    for (int a = 0; a < SP_EVENT_NATTRS; a++)
+      if (!strcmp(n, sp_event_attr_names[a]))
+        audit_written_attr[i] = a;
+  }
+}
+
+void audit_flat_init(audit_flat *f) { memset(f, 0, sizeof *f); }
+
+void audit_flat_free(audit_flat *f) {
+  free(f->text);
+  memset(f, 0, sizeof *f);
+}
+
+/* The closing quote of the string whose first byte is at p, or NULL when
+ * a byte before it is outside printable ASCII or a backslash (an escape:
+ * jansson may write the string otherwise). Sixteen bytes at a time. */
+static unsigned char *plain_end(unsigned char *p, const unsigned char *end) {
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+                space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F);
+  while (end - p >= 16) {
+    __m128i w = _mm_loadu_si128((const __m128i *)p);
+    /* Signed: the bytes past ASCII are below the space too. */
+    __m128i stops = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, backslash)),
+        _mm_or_si128(_mm_cmplt_epi8(w, space), _mm_cmpeq_epi8(w, del)));
+    unsigned m = (unsigned)_mm_movemask_epi8(stops);
+    if (m) {
+      p += __builtin_ctz(m);
+      return *p == '"' ? p : NULL;
+    }
+    p += 16;
+  }
+#endif
+  while (p < end && *p >= 0x20 && *p < 0x7F && *p != '"' && *p != '\\')
+    p++;
+  return p < end && *p == '"' ? p : NULL;
+}
+
+/* The string value at p (its opening quote) into m; after it, or NULL. */
+static unsigned char *read_str(unsigned char *p, const unsigned char *end,
+                               sp_jflat *m) {
+  if (p >= end || *p != '"')
+    return NULL;
+  unsigned char *q = plain_end(p + 1, end);
+  if (!q)
+    return NULL;
+  *q = '\0';
+  m->type = SP_JV_STR;
+  m->str = (const char *)p + 1;
+  m->slen = (uint32_t)(q - p - 1);
+  return q + 1;
+}
+
+/* An integer as jansson writes one: -?(0|[1-9][0-9]*), no "-0", at most
+ * 18 digits (a long long's, any of them). After it, or NULL. A digit or a
+ * fraction after it is caught by the caller, which expects , or }. */
+static unsigned char *read_int(unsigned char *p, const unsigned char *end,
+                               long long *out) {
+  int neg = p < end && *p == '-';
+  p += neg;
+  if (p >= end || *p < '0' || *p > '9' || (neg && *p == '0'))
+    return NULL;
+  unsigned long long v = 0;
+  int digits = 0;
+  if (*p == '0')
+    p++;
+  else
+    while (p < end && *p >= '0' && *p <= '9') {
+      if (++digits > 18)
+        return NULL;
+      v = v * 10 + (unsigned)(*p++ - '0');
+    }
+  *out = neg ? -(long long)v : (long long)v;
+  return p;
+}
+
+static int literal(const unsigned char *p, const unsigned char *end,
+                   const char *word, size_t n) {
+  return (size_t)(end - p) >= n && !memcmp(p, word, n);
+}
+
+/* A scalar value at p into m; after it, or NULL (an object, an array, a
+ * real, anything else). */
+static unsigned char *read_scalar(unsigned char *p, const unsigned char *end,
+                                  sp_jflat *m) {
+  if (p >= end)
+    return NULL;
+  switch (*p) {
+  case '"':
+    return read_str(p, end, m);
+  case 't':
+    m->type = SP_JV_TRUE;
+    return literal(p, end, "true", 4) ? p + 4 : NULL;
+  case 'f':
+    m->type = SP_JV_FALSE;
+    return literal(p, end, "false", 5) ? p + 5 : NULL;
+  case 'n':
+    m->type = SP_JV_NULL;
+    return literal(p, end, "null", 4) ? p + 4 : NULL;
+  default:
+    m->type = SP_JV_INT;
+    return read_int(p, end, &m->i);
+  }
+}
+
+/* a's key strictly before b's, bytewise (a prefix first): jansson's
+ * JSON_SORT_KEYS order, and no key twice. */
+static int key_before(const sp_jflat *a, const sp_jflat *b) {
+  uint32_t n = a->klen < b->klen ? a->klen : b->klen;
+  int c = memcmp(a->key, b->key, n);
+  return c < 0 || (c == 0 && a->klen < b->klen);
+}
+
+/* The data object at p: scalars, keys in order. After it, or NULL. */
+static unsigned char *read_data(audit_flat *f, unsigned char *p,
+                                const unsigned char *end, uint32_t *count) {
+  *count = 0;
+  if (p >= end || *p != '{')
+    return NULL;
+  if (++p < end && *p == '}')
+    return p + 1;
+  for (uint32_t n = 0;; n++) {
+    if (n == AUDIT_FLAT_MAX_DATA || p >= end || *p != '"')
+      return NULL;
+    sp_jflat *m = &f->data[n];
+    unsigned char *q = plain_end(p + 1, end);
+    if (!q || end - q < 2 || q[1] != ':')
+      return NULL;
+    m->key = (const char *)p + 1;
+    m->klen = (uint32_t)(q - p - 1);
+    if (n && !key_before(&f->data[n - 1], m))
+      return NULL;
+    *q = '\0';
+    if (!(p = read_scalar(q + 2, end, m)) || p >= end)
+      return NULL;
+    if (*p == '}') {
+      *count = n + 1;
+      return p + 1;
+    }
+    if (*p++ != ',')
+      return NULL;
+  }
+}
+
+int audit_flat_read(audit_flat *f, const char *buf, size_t len) {
+  if (!buf || len < 2 || len > UINT32_MAX)
+    return 1;
+  if (len + 1 > f->cap) {
+    size_t cap = f->cap ? f->cap : 1024;
+    while (cap < len + 1)
+      cap *= 2;
+    char *t = realloc(f->text, cap);
+    if (!t)
+      return -1;
+    f->text = t;
+    f->cap = cap;
+  }
+  memcpy(f->text, buf, len);
+  f->text[len] = '\0';
+  unsigned char *t = (unsigned char *)f->text, *p = t + 1;
+  const unsigned char *end = t + len;
+  if (t[0] != '{')
+    return 1;
+  for (int i = 0; i < AUDIT_EVENT_MEMBERS; i++) {
+    size_t n = written_len[i], at = (size_t)(p - t);
+    if ((size_t)(end - p) < n + 3 || p[0] != '"' ||
+        memcmp(p + 1, audit_written_name[i], n) || p[n + 1] != '"' ||
+        p[n + 2] != ':')
+      return 1;
+    sp_jflat *m = &f->member[i];
+    p[n + 1] = '\0';
+    m->key = (const char *)p + 1;
+    m->klen = (uint32_t)n;
+    p += n + 3;
+    int a = audit_written_attr[i];
+    if (a == AUDIT_M_DATA) {
+      m->type = SP_JV_OBJ;
+      m->members = f->data;
+      p = read_data(f, p, end, &m->count);
+      f->data_obj = m;
+    } else if (a == AUDIT_M_VERSION) {
+      m->type = SP_JV_INT;
+      p = read_int(p, end, &m->i);
+      f->schemaversion = m->i;
+    } else {
+      if ((p = read_str(p, end, m))) {
+        f->attr[a] = m->str;
+        f->attr_len[a] = m->slen;
+        if (a == SP_EVENT_A_HASH) { /* the member and its comma */
+          f->hash_at = at;
+          f->hash_end = (size_t)(p - t) + 1;
+        }
+      }
+    }
+    if (!p || p >= end || *p != (i + 1 < AUDIT_EVENT_MEMBERS ? ',' : '}'))
+      return 1;
+    p++;
+  }
+  if (p != end)
+    return 1;
+  f->event = (sp_jflat){
+      .type = SP_JV_OBJ, .members = f->member, .count = AUDIT_EVENT_MEMBERS};
+  return 0;
+}
