@@ -6,6 +6,7 @@
 #include "audit_flat.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
@@ -15,6 +16,9 @@
 const char *audit_written_name[AUDIT_EVENT_MEMBERS];
 int audit_written_attr[AUDIT_EVENT_MEMBERS];
 static size_t written_len[AUDIT_EVENT_MEMBERS];
+/* Each member's name as written: "name": (the longest is 18 bytes). */
+#define TAG_MAX 24
+static char written_tag[AUDIT_EVENT_MEMBERS][TAG_MAX];
 
 static int by_name(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -31,6 +35,9 @@ __attribute__((constructor(101))) static void written_order(void) {
   for (int i = 0; i < AUDIT_EVENT_MEMBERS; i++) {
     const char *n = audit_written_name[i];
     written_len[i] = strlen(n);
+    if (written_len[i] + 4 > TAG_MAX) /* event.c's names: never */
+      abort();
+    snprintf(written_tag[i], TAG_MAX, "\"%s\":", n);
     audit_written_attr[i] = !strcmp(n, "data")            ? AUDIT_M_DATA
                             : !strcmp(n, "schemaversion") ? AUDIT_M_VERSION
                                                           : -3;
@@ -38,6 +45,29 @@ __attribute__((constructor(101))) static void written_order(void) {
       if (!strcmp(n, sp_event_attr_names[a]))
         audit_written_attr[i] = a;
   }
+}
+
+/* The n bytes at a are b's, n >= 4: a word at a time, the last words
+ * overlapping (a call to memcmp per name cost more than comparing). */
+static int same_tag(const unsigned char *a, const char *b, size_t n) {
+  uint64_t x, y;
+  if (n < 8) {
+    uint32_t u, v, u2, v2;
+    memcpy(&u, a, 4);
+    memcpy(&v, b, 4);
+    memcpy(&u2, a + n - 4, 4);
+    memcpy(&v2, b + n - 4, 4);
+    return u == v && u2 == v2;
+  }
+  for (size_t i = 0; i + 8 < n; i += 8) {
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    if (x != y)
+      return 0;
+  }
+  memcpy(&x, a + n - 8, 8);
+  memcpy(&y, b + n - 8, 8);
+  return x == y;
 }
 
 void audit_flat_init(audit_flat *f) { memset(f, 0, sizeof *f); }
@@ -200,9 +230,7 @@ int audit_flat_read(audit_flat *f, const char *buf, size_t len) {
     return 1;
   for (int i = 0; i < AUDIT_EVENT_MEMBERS; i++) {
     size_t n = written_len[i], at = (size_t)(p - t);
-    if ((size_t)(end - p) < n + 3 || p[0] != '"' ||
-        memcmp(p + 1, audit_written_name[i], n) || p[n + 1] != '"' ||
-        p[n + 2] != ':')
+    if ((size_t)(end - p) < n + 3 || !same_tag(p, written_tag[i], n + 3))
       return 1;
     sp_jflat *m = &f->member[i];
     p[n + 1] = '\0';
