@@ -77,10 +77,17 @@ check() {
 	done
 	grep -Eq '^  sold-after-connected +[1-9][0-9]* checked, 0 violated' "$W/clean.out" || sp_fail "rules: $(cat "$W/clean.out")"
 	grep -Eq '^  connected-after-provisioned +[1-9][0-9]* checked, 0 violated$' "$W/clean.out" || sp_fail "rules: $(cat "$W/clean.out")"
-	"$CTL" audit replay --format json >"$W/clean.json"
-	"$SP_PY" - "$W/clean.json" "$q" <<'PYEOF' || sp_fail "audit replay --format json: $(head -c 2000 "$W/clean.json")"
+	SIMPKI_LOG_LEVEL=debug "$CTL" audit replay --format json >"$W/clean.json" 2>"$W/clean.log"
+	"$SP_PY" - "$W/clean.json" "$q" "$W/clean.log" <<'PYEOF' || sp_fail "audit replay --format json: $(head -c 2000 "$W/clean.json") $(grep paths "$W/clean.log")"
 import json, sys
 d = json.load(open(sys.argv[1]))
+# Where the events went (the debug log): the services' own events mostly
+# the flat way.
+paths = [json.loads(l) for l in open(sys.argv[3]) if '"audit replay paths"' in l]
+assert len(paths) == 1, paths
+p = {k: int(paths[0][k]) for k in ("flat", "tree", "jansson")}
+assert p["flat"] + p["tree"] + p["jansson"] == d["events"], p
+assert p["flat"] * 2 > d["events"], p
 assert d["verdict"] == "CLEAN" and d["findings"] == [], d["findings"]
 assert {t["topic"] for t in d["topics"]} == set("orders vendors batches registrations sims connections notifications accounts".split())
 assert d["events"] > 0 and d["subjects"] > 0 and d["redelivered"] == 0

@@ -78,9 +78,18 @@ struct replay {
   struct topic_count *last_topic;
   const char *last_name; /* the name last_topic was found by */
   unsigned long messages;
+  long by_flat, by_tree; /* events each fast path took (the debug log) */
   audit_progress progress;
   int oom;
 };
+
+/* Adds what c checked by each fast path to r's counts. */
+static void count_paths(struct replay *r, const audit_checker *c) {
+  long flat, tree, keyed;
+  audit_checker_counts(c, &flat, &tree, &keyed);
+  r->by_flat += flat;
+  r->by_tree += tree;
+}
 
 static void usage_audit(FILE *fp) {
   fprintf(fp, "Usage: simpkictl audit [--help] SUBCOMMAND [OPTIONS]\n\n"
@@ -543,6 +552,7 @@ static int pipeline_finish(struct pipeline *pl) {
   pthread_mutex_unlock(&pl->mu);
   for (int k = 0; k < pl->nworkers; k++) {
     pthread_join(pl->tid[k], NULL);
+    count_paths(pl->r, pl->checker[k]);
     audit_checker_free(pl->checker[k]);
   }
   for (int i = 0; i < QUEUE; i++) /* what a failed merge left */
@@ -1008,6 +1018,15 @@ static int replay_run(int argc, char **argv) {
     snprintf(mib, sizeof mib, "%.1f", (double)kept / 1048576.0);
     snprintf(per, sizeof per, "%.0f", r.n ? (double)kept / (double)r.n : 0.0);
     sp_debug("audit replay holds", "arena_mib", mib, "bytes_per_event", per);
+    /* Where the events went: written as the services write them (flat),
+     * read as a tree, or by jansson (the rest). */
+    count_paths(&r, r.checker);
+    char flat[24], tree[24], other[24];
+    snprintf(flat, sizeof flat, "%ld", r.by_flat);
+    snprintf(tree, sizeof tree, "%ld", r.by_tree);
+    snprintf(other, sizeof other, "%ld", (long)r.n - r.by_flat - r.by_tree);
+    sp_debug("audit replay paths", "flat", flat, "tree", tree, "jansson",
+             other);
   }
 
   /* The checks. */
