@@ -1,8 +1,10 @@
 /* audit_flat.c - a flat event read in one pass (audit_flat.h).
  *
- * The message is copied once; the reader walks the copy, matching the
- * members' names as bytes and ending each string at its closing quote
- * (made a NUL), so every key and value is a C string where it lies. */
+ * The message is copied once, sixteen bytes at a time, its quotes marked
+ * in a bitmap on the way (copy_and_index); the reader then walks the copy,
+ * matching the members' names as bytes and finding each string's end in
+ * the bitmap, that quote made a NUL: every key and value is a C string
+ * where it lies. */
 #include "audit_flat.h"
 
 #include <stdint.h>
@@ -74,41 +76,103 @@ void audit_flat_init(audit_flat *f) { memset(f, 0, sizeof *f); }
 
 void audit_flat_free(audit_flat *f) {
   free(f->text);
+  free(f->quotes);
   memset(f, 0, sizeof *f);
 }
 
-/* The closing quote of the string whose first byte is at p, or NULL when
- * a byte before it is outside printable ASCII or a backslash (an escape:
- * jansson may write the string otherwise). Sixteen bytes at a time. */
-static unsigned char *plain_end(unsigned char *p, const unsigned char *end) {
+/* Sixteen bytes at a time: 64 bytes of src into dst (unless NULL), their
+ * quotes as bits, and into *bad the bytes outside printable ASCII and the
+ * backslashes. */
 #ifdef __SSE2__
+static uint64_t chunk(const unsigned char *src, unsigned char *dst,
+                      __m128i *bad) {
   const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
                 space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F);
-  while (end - p >= 16) {
-    __m128i w = _mm_loadu_si128((const __m128i *)p);
+  uint64_t q = 0;
+  for (int j = 0; j < 4; j++) {
+    __m128i w = _mm_loadu_si128((const __m128i *)(src + 16 * j));
+    if (dst)
+      _mm_storeu_si128((__m128i *)(dst + 16 * j), w);
     /* Signed: the bytes past ASCII are below the space too. */
-    __m128i stops = _mm_or_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, backslash)),
-        _mm_or_si128(_mm_cmplt_epi8(w, space), _mm_cmpeq_epi8(w, del)));
-    unsigned m = (unsigned)_mm_movemask_epi8(stops);
-    if (m) {
-      p += __builtin_ctz(m);
-      return *p == '"' ? p : NULL;
-    }
-    p += 16;
+    *bad = _mm_or_si128(
+        *bad, _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(w, space),
+                                        _mm_cmpeq_epi8(w, del)),
+                           _mm_cmpeq_epi8(w, backslash)));
+    q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, quote))
+         << (16 * j);
+  }
+  return q;
+}
+#endif
+
+/* Copies buf into f->text and marks its quotes in f->quotes (bit i of word
+ * k: byte 64k + i). 1 when a byte is outside printable ASCII or is a
+ * backslash: no string of a flat event holds one (no escape), and the rest
+ * of it is punctuation, digits and literals; so every quote then is a
+ * string's start or end. -1 when out of memory. */
+static int copy_and_index(audit_flat *f, const unsigned char *buf,
+                          size_t len) {
+  size_t words = len / 64 + 1;
+  if (words > f->qcap) {
+    uint64_t *q = realloc(f->quotes, words * sizeof *q);
+    if (!q)
+      return -1;
+    f->quotes = q;
+    f->qcap = words;
+  }
+  unsigned char *t = (unsigned char *)f->text;
+  size_t i = 0, k = 0;
+#ifdef __SSE2__
+  __m128i bad = _mm_setzero_si128();
+  for (; i + 64 <= len; i += 64)
+    f->quotes[k++] = chunk(buf + i, t + i, &bad);
+  /* The last bytes, padded with spaces: neither quote nor outside. */
+  unsigned char last[64];
+  memset(last, ' ', sizeof last);
+  memcpy(last, buf + i, len - i);
+  memcpy(t + i, buf + i, len - i);
+  f->quotes[k] = chunk(last, NULL, &bad);
+  if (_mm_movemask_epi8(bad))
+    return 1;
+#else
+  memset(f->quotes, 0, words * sizeof *f->quotes);
+  for (; i < len; i++) {
+    unsigned char b = buf[i];
+    if (b < 0x20 || b >= 0x7F || b == '\\')
+      return 1;
+    t[i] = (char)b;
+    if (b == '"')
+      f->quotes[i >> 6] |= (uint64_t)1 << (i & 63);
   }
 #endif
-  while (p < end && *p >= 0x20 && *p < 0x7F && *p != '"' && *p != '\\')
-    p++;
-  return p < end && *p == '"' ? p : NULL;
+  t[len] = '\0';
+  return 0;
+}
+
+/* The end of the string whose first byte is at p: the first quote from p
+ * on (a flat event's strings hold none), or NULL. */
+static unsigned char *string_end(const audit_flat *f, unsigned char *p,
+                                 const unsigned char *end) {
+  unsigned char *t = (unsigned char *)f->text;
+  if (p >= end)
+    return NULL;
+  size_t at = (size_t)(p - t), k = at >> 6, words = (size_t)(end - t) / 64 + 1;
+  uint64_t bits = f->quotes[k] & (~(uint64_t)0 << (at & 63));
+  while (!bits) {
+    if (++k == words)
+      return NULL;
+    bits = f->quotes[k];
+  }
+  unsigned char *q = t + (k << 6) + __builtin_ctzll(bits);
+  return q < end ? q : NULL;
 }
 
 /* The string value at p (its opening quote) into m; after it, or NULL. */
-static unsigned char *read_str(unsigned char *p, const unsigned char *end,
-                               sp_jflat *m) {
+static unsigned char *read_str(const audit_flat *f, unsigned char *p,
+                               const unsigned char *end, sp_jflat *m) {
   if (p >= end || *p != '"')
     return NULL;
-  unsigned char *q = plain_end(p + 1, end);
+  unsigned char *q = string_end(f, p + 1, end);
   if (!q)
     return NULL;
   *q = '\0';
@@ -148,13 +212,13 @@ static int literal(const unsigned char *p, const unsigned char *end,
 
 /* A scalar value at p into m; after it, or NULL (an object, an array, a
  * real, anything else). */
-static unsigned char *read_scalar(unsigned char *p, const unsigned char *end,
-                                  sp_jflat *m) {
+static unsigned char *read_scalar(const audit_flat *f, unsigned char *p,
+                                  const unsigned char *end, sp_jflat *m) {
   if (p >= end)
     return NULL;
   switch (*p) {
   case '"':
-    return read_str(p, end, m);
+    return read_str(f, p, end, m);
   case 't':
     m->type = SP_JV_TRUE;
     return literal(p, end, "true", 4) ? p + 4 : NULL;
@@ -190,7 +254,7 @@ static unsigned char *read_data(audit_flat *f, unsigned char *p,
     if (n == AUDIT_FLAT_MAX_DATA || p >= end || *p != '"')
       return NULL;
     sp_jflat *m = &f->data[n];
-    unsigned char *q = plain_end(p + 1, end);
+    unsigned char *q = string_end(f, p + 1, end);
     if (!q || end - q < 2 || q[1] != ':')
       return NULL;
     m->key = (const char *)p + 1;
@@ -198,7 +262,7 @@ static unsigned char *read_data(audit_flat *f, unsigned char *p,
     if (n && !key_before(&f->data[n - 1], m))
       return NULL;
     *q = '\0';
-    if (!(p = read_scalar(q + 2, end, m)) || p >= end)
+    if (!(p = read_scalar(f, q + 2, end, m)) || p >= end)
       return NULL;
     if (*p == '}') {
       *count = n + 1;
@@ -222,8 +286,9 @@ int audit_flat_read(audit_flat *f, const char *buf, size_t len) {
     f->text = t;
     f->cap = cap;
   }
-  memcpy(f->text, buf, len);
-  f->text[len] = '\0';
+  int rc = copy_and_index(f, (const unsigned char *)buf, len);
+  if (rc)
+    return rc;
   unsigned char *t = (unsigned char *)f->text, *p = t + 1;
   const unsigned char *end = t + len;
   if (t[0] != '{')
@@ -248,7 +313,7 @@ int audit_flat_read(audit_flat *f, const char *buf, size_t len) {
       p = read_int(p, end, &m->i);
       f->schemaversion = m->i;
     } else {
-      if ((p = read_str(p, end, m))) {
+      if ((p = read_str(f, p, end, m))) {
         f->attr[a] = m->str;
         f->attr_len[a] = m->slen;
         if (a == SP_EVENT_A_HASH) { /* the member and its comma */

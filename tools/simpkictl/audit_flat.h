@@ -13,6 +13,7 @@
 #define SIMPKICTL_AUDIT_FLAT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "event.h"
 #include "jdoc.h"
@@ -43,6 +44,8 @@ typedef struct audit_flat {
   size_t hash_at, hash_end;
   char *text; /* a copy of the message, each string's closing quote a NUL */
   size_t cap;
+  uint64_t *quotes; /* where text's quotes were, a bit a byte */
+  size_t qcap;
 } audit_flat;
 
 void audit_flat_init(audit_flat *f);
