@@ -60,6 +60,12 @@ struct js_node {
   int bool_schema; /* -1: an object schema; 0 or 1: false or true */
   unsigned types;  /* T_* bits; 0 when there is no "type" */
   const json_t *konst; /* borrowed from the file's JSON, like the others */
+  /* A string or integer const as the flat check compares it, without a
+   * call into jansson per event: K_STRING, K_INTEGER, else K_OTHER. */
+  enum { K_OTHER, K_STRING, K_INTEGER } konst_kind;
+  const char *konst_str;
+  size_t konst_len;
+  long long konst_int;
   const json_t *enumv;
   const json_t *required;
   const json_t *minimum, *maximum, *xminimum, *xmaximum;
@@ -728,6 +734,14 @@ static int kw_type(cctx *c, js_node *n, const json_t *v, const char *ptr) {
 static int kw_const(cctx *c, js_node *n, const json_t *v, const char *ptr) {
   (void)c, (void)ptr;
   n->konst = v;
+  if (json_is_string(v)) {
+    n->konst_kind = K_STRING;
+    n->konst_str = json_string_value(v);
+    n->konst_len = json_string_length(v);
+  } else if (json_is_integer(v)) {
+    n->konst_kind = K_INTEGER;
+    n->konst_int = json_integer_value(v);
+  }
   return 0;
 }
 
@@ -947,13 +961,14 @@ static int doc_add(js_doc *d, const char *ptr, js_node *n) {
 
 /* Byte order, a prefix first: the order of sp_jdoc's sorted members. */
 static int name_cmp(const char *a, size_t an, const char *b, size_t bn) {
-  /* A loop, not memcmp: names are short and mostly differ early, and the
-   * call cost more than the comparison. */
+  /* Names mostly differ at their first byte: that one inline, the rest
+   * (a name met again) by memcmp, which a byte loop ending on a
+   * mispredicted branch cost more than. */
   size_t n = an < bn ? an : bn;
-  for (size_t i = 0; i < n; i++)
-    if (a[i] != b[i])
-      return (unsigned char)a[i] < (unsigned char)b[i] ? -1 : 1;
-  return (an > bn) - (an < bn);
+  if (n && a[0] != b[0])
+    return (unsigned char)a[0] < (unsigned char)b[0] ? -1 : 1;
+  int c = n ? memcmp(a, b, n) : 0;
+  return c ? c : (an > bn) - (an < bn);
 }
 
 static _Thread_local const js_prop *tl_props;
@@ -1944,8 +1959,20 @@ static int flat_equal(const sp_jflat *x, const json_t *b) {
 }
 
 static int flat_values(const js_node *n, const sp_jflat *x) {
-  if (n->konst && flat_equal(x, n->konst) != 1)
-    return 1;
+  switch (n->konst_kind) {
+  case K_STRING:
+    if (x->type != SP_JV_STR || x->slen != n->konst_len ||
+        memcmp(x->str, n->konst_str, x->slen))
+      return 1;
+    break;
+  case K_INTEGER: /* a flat instance holds no real: 1.0 is not there */
+    if (x->type != SP_JV_INT || x->i != n->konst_int)
+      return 1;
+    break;
+  default:
+    if (n->konst && flat_equal(x, n->konst) != 1)
+      return 1;
+  }
   if (n->enumv) {
     for (size_t i = 0; i < json_array_size(n->enumv); i++) {
       int eq = flat_equal(x, json_array_get(n->enumv, i));

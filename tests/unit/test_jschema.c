@@ -623,7 +623,9 @@ START_TEST(flat_decides_what_it_can) {
       " \"n\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 9,"
       "  \"exclusiveMaximum\": 8.5, \"exclusiveMinimum\": 1.5},"
       " \"e\": {\"enum\": [null, \"x\", 2.0, false]},"
-      " \"c\": {\"const\": true},"
+      " \"c\": {\"const\": true}, \"k\": {\"const\": \"ab\"},"
+      " \"ki\": {\"const\": -3}, \"ke\": {\"const\": \"\"},"
+      " \"kz\": {\"const\": 0},"
       " \"co\": {\"const\": {\"k\": 1}},"
       " \"d\": {\"type\": \"object\", \"properties\": {\"k\": {\"const\": "
       "1.0}},"
@@ -650,18 +652,29 @@ START_TEST(flat_decides_what_it_can) {
        0},
       {"{\"a\": \"ab\", \"e\": \"x\"}", 0},
       {"{\"a\": \"ab\", \"e\": false}", 0},
-      {"{}", 1},                                  /* a required one missing */
-      {"{\"a\": \"a\"}", 1},                      /* minLength */
-      {"{\"a\": \"abcde\"}", 1},                  /* maxLength */
-      {"{\"a\": \"AB\"}", 1},                     /* pattern */
-      {"{\"a\": 12}", 1},                         /* type */
-      {"{\"a\": \"ab\", \"n\": 1}", 1},           /* exclusiveMinimum 1.5 */
-      {"{\"a\": \"ab\", \"n\": 9}", 1},           /* exclusiveMaximum 8.5 */
-      {"{\"a\": \"ab\", \"n\": 0}", 1},           /* minimum */
-      {"{\"a\": \"ab\", \"e\": \"y\"}", 1},       /* enum */
-      {"{\"a\": \"ab\", \"e\": true}", 1},        /* enum: no bool for 2.0 */
-      {"{\"a\": \"ab\", \"c\": 1}", 1},           /* const */
-      {"{\"a\": \"ab\", \"c\": false}", 1},       /* const */
+      {"{}", 1},                            /* a required one missing */
+      {"{\"a\": \"a\"}", 1},                /* minLength */
+      {"{\"a\": \"abcde\"}", 1},            /* maxLength */
+      {"{\"a\": \"AB\"}", 1},               /* pattern */
+      {"{\"a\": 12}", 1},                   /* type */
+      {"{\"a\": \"ab\", \"n\": 1}", 1},     /* exclusiveMinimum 1.5 */
+      {"{\"a\": \"ab\", \"n\": 9}", 1},     /* exclusiveMaximum 8.5 */
+      {"{\"a\": \"ab\", \"n\": 0}", 1},     /* minimum */
+      {"{\"a\": \"ab\", \"e\": \"y\"}", 1}, /* enum */
+      {"{\"a\": \"ab\", \"e\": true}", 1},  /* enum: no bool for 2.0 */
+      {"{\"a\": \"ab\", \"c\": 1}", 1},     /* const */
+      {"{\"a\": \"ab\", \"c\": false}", 1}, /* const */
+      {"{\"a\": \"ab\", \"k\": \"ab\", \"ki\": -3}", 0},
+      {"{\"a\": \"ab\", \"k\": \"abc\"}", 1}, /* const, longer */
+      {"{\"a\": \"ab\", \"k\": \"a\"}", 1},   /* const, shorter */
+      {"{\"a\": \"ab\", \"k\": \"aB\"}", 1},  /* const, other bytes */
+      {"{\"a\": \"ab\", \"k\": 1}", 1},       /* const, not a string */
+      {"{\"a\": \"ab\", \"ki\": 3}", 1},      /* const integer */
+      {"{\"a\": \"ab\", \"ki\": \"-3\"}", 1},
+      {"{\"a\": \"ab\", \"ke\": \"\", \"kz\": 0}", 0},
+      {"{\"a\": \"ab\", \"ke\": 0}", 1},    /* no string */
+      {"{\"a\": \"ab\", \"kz\": \"\"}", 1}, /* no integer */
+      {"{\"a\": \"ab\", \"kz\": false}", 1},
       {"{\"n\": 2}", 1},                          /* the required one */
       {"{\"a\": \"ab\", \"co\": {\"k\": 1}}", 1}, /* const object: undecided */
       {"{\"a\": \"ab\", \"d\": {\"k\": 2}}", 1},  /* const 1.0 by value */
