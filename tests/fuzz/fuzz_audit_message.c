@@ -70,7 +70,7 @@ static void keyed_agrees(const sp_jdoc *d, int rc, const uint8_t *data,
            "keyed parse: other nodes");
   FZ_CHECK(!d->olen || !memcmp(e.order, d->order, d->olen * sizeof *d->order),
            "keyed parse: another member order");
-  FZ_CHECK(!keyed || sp_jdoc_root(&e)->count == NMEMBERS,
+  FZ_CHECK(!keyed || sp_jdoc_root(&e)->count == AUDIT_EVENT_MEMBERS,
            "keyed parse: keyed with other members");
   sp_jdoc_free(&e);
 }

@@ -310,15 +310,12 @@ static uint32_t attr_by_len[AUDIT_NAMES_LEN];
 /* The members in written order (audit_flat.h): the jdoc matches those
  * names rather than reading them, and member i is then attribute
  * audit_written_attr[i]. */
-#define NMEMBERS AUDIT_EVENT_MEMBERS
-#define M_DATA AUDIT_M_DATA
-#define M_VERSION AUDIT_M_VERSION
 static sp_jdoc_keys written_keys;
 
 /* After audit_flat's constructor (priority 101) set the written order. */
 __attribute__((constructor)) static void index_attr_names(void) {
   audit_names_index(attr_by_len, sp_event_attr_names, SP_EVENT_NATTRS);
-  sp_jdoc_keys_init(&written_keys, audit_written_name, NMEMBERS);
+  sp_jdoc_keys_init(&written_keys, audit_written_name, AUDIT_EVENT_MEMBERS);
 }
 
 /* The root's attributes into v, and schemaversion and data; 1 when the
@@ -335,8 +332,8 @@ static int members_of(const sp_jdoc *d, const sp_jv *root, int keyed,
                                      sp_jv_key(d, m), m->klen);
     if (a < 0 && !keyed) {
       const char *k = sp_jv_key(d, m);
-      a = m->klen == 13 && !memcmp(k, "schemaversion", 13) ? M_VERSION
-          : m->klen == 4 && !memcmp(k, "data", 4)          ? M_DATA
+      a = m->klen == 13 && !memcmp(k, "schemaversion", 13) ? AUDIT_M_VERSION
+          : m->klen == 4 && !memcmp(k, "data", 4)          ? AUDIT_M_DATA
                                                            : -3;
     }
     if (a >= 0) {
@@ -344,9 +341,9 @@ static int members_of(const sp_jdoc *d, const sp_jv *root, int keyed,
         return 1;
       v[a] = sp_jv_str(d, m);
       vlen[a] = m->slen;
-    } else if (a == M_VERSION) {
+    } else if (a == AUDIT_M_VERSION) {
       *sv = m;
-    } else if (a == M_DATA) {
+    } else if (a == AUDIT_M_DATA) {
       *data = m;
     } else {
       return 1;
@@ -367,7 +364,7 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
   if (rc)
     return rc;
   const sp_jv *root = sp_jdoc_root(d), *sv = NULL, *data = NULL;
-  if (root->type != SP_JV_OBJ || root->count != NMEMBERS)
+  if (root->type != SP_JV_OBJ || root->count != AUDIT_EVENT_MEMBERS)
     return 1;
   const char *v[SP_EVENT_NATTRS] = {0};
   size_t vlen[SP_EVENT_NATTRS];
