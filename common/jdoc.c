@@ -371,35 +371,8 @@ static int parse_member(pctx *c, int32_t self, int32_t *last, uint32_t koff,
   return OK;
 }
 
-/* memcmp and memcpy for the few bytes of a member's name, inline: a call
- * per name cost more than the comparison. Words overlap at the end. */
-static int same_short(const unsigned char *a, const char *b, uint32_t n) {
-  if (n >= 8) {
-    uint64_t x, y;
-    for (uint32_t i = 0; i + 8 < n; i += 8) {
-      memcpy(&x, a + i, 8);
-      memcpy(&y, b + i, 8);
-      if (x != y)
-        return 0;
-    }
-    memcpy(&x, a + n - 8, 8);
-    memcpy(&y, b + n - 8, 8);
-    return x == y;
-  }
-  if (n >= 4) {
-    uint32_t x, y, x2, y2;
-    memcpy(&x, a, 4);
-    memcpy(&y, b, 4);
-    memcpy(&x2, a + n - 4, 4);
-    memcpy(&y2, b + n - 4, 4);
-    return x == y && x2 == y2;
-  }
-  for (uint32_t i = 0; i < n; i++)
-    if (a[i] != (unsigned char)b[i])
-      return 0;
-  return 1;
-}
-
+/* memcpy for the few bytes of a member's name, inline (as
+ * sp_jdoc_same_bytes compares them). Words overlap at the end. */
 static void copy_short(char *o, const char *s, uint32_t n) {
   if (n >= 8) {
     uint64_t x;
@@ -433,7 +406,7 @@ static int parse_keyed_members(pctx *c, int32_t self) {
   for (uint32_t i = 0; i < k->n; i++) {
     uint32_t at = (uint32_t)(c->p - c->start), n = k->len[i];
     if ((size_t)(c->end - c->p) < (size_t)n + 3 || c->p[0] != '"' ||
-        !same_short(c->p + 1, k->name[i], n) || c->p[n + 1] != '"' ||
+        !sp_jdoc_same_bytes(c->p + 1, k->name[i], n) || c->p[n + 1] != '"' ||
         c->p[n + 2] != ':')
       return NOT_KEYED;
     /* Room: sp_jdoc_parse reserved the input's length, and the name's

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define SP_JDOC_MAX_DEPTH 64
 
@@ -104,6 +105,36 @@ typedef struct sp_jdoc_keys {
  * backslash (else, or with more than SP_JDOC_KEYS_MAX, the hint is off and
  * sp_jdoc_parse_keyed is sp_jdoc_parse). The names are not copied. */
 void sp_jdoc_keys_init(sp_jdoc_keys *k, const char *const *names, uint32_t n);
+
+/* memcmp(a, b, n) == 0 for the few bytes of a name, inline: a call per
+ * name cost more than the comparison. Words overlap at the end. */
+static inline int sp_jdoc_same_bytes(const void *a, const void *b, size_t n) {
+  const unsigned char *x = a, *y = b;
+  if (n >= 8) {
+    uint64_t u, v;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      memcpy(&u, x + i, 8);
+      memcpy(&v, y + i, 8);
+      if (u != v)
+        return 0;
+    }
+    memcpy(&u, x + n - 8, 8);
+    memcpy(&v, y + n - 8, 8);
+    return u == v;
+  }
+  if (n >= 4) {
+    uint32_t u, v, u2, v2;
+    memcpy(&u, x, 4);
+    memcpy(&v, y, 4);
+    memcpy(&u2, x + n - 4, 4);
+    memcpy(&v2, y + n - 4, 4);
+    return u == v && u2 == v2;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (x[i] != y[i])
+      return 0;
+  return 1;
+}
 
 /* sp_jdoc_parse for a text that is mostly an object with exactly k's
  * members in k's order (an event as written): their names are matched as

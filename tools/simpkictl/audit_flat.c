@@ -49,29 +49,6 @@ __attribute__((constructor(101))) static void written_order(void) {
   }
 }
 
-/* The n bytes at a are b's, n >= 4: a word at a time, the last words
- * overlapping (a call to memcmp per name cost more than comparing). */
-static int same_tag(const unsigned char *a, const char *b, size_t n) {
-  uint64_t x, y;
-  if (n < 8) {
-    uint32_t u, v, u2, v2;
-    memcpy(&u, a, 4);
-    memcpy(&v, b, 4);
-    memcpy(&u2, a + n - 4, 4);
-    memcpy(&v2, b + n - 4, 4);
-    return u == v && u2 == v2;
-  }
-  for (size_t i = 0; i + 8 < n; i += 8) {
-    memcpy(&x, a + i, 8);
-    memcpy(&y, b + i, 8);
-    if (x != y)
-      return 0;
-  }
-  memcpy(&x, a + n - 8, 8);
-  memcpy(&y, b + n - 8, 8);
-  return x == y;
-}
-
 void audit_flat_init(audit_flat *f) { memset(f, 0, sizeof *f); }
 
 void audit_flat_free(audit_flat *f) {
@@ -295,7 +272,8 @@ int audit_flat_read(audit_flat *f, const char *buf, size_t len) {
     return 1;
   for (int i = 0; i < AUDIT_EVENT_MEMBERS; i++) {
     size_t n = written_len[i], at = (size_t)(p - t);
-    if ((size_t)(end - p) < n + 3 || !same_tag(p, written_tag[i], n + 3))
+    if ((size_t)(end - p) < n + 3 ||
+        !sp_jdoc_same_bytes(p, written_tag[i], n + 3))
       return 1;
     sp_jflat *m = &f->member[i];
     p[n + 1] = '\0';
