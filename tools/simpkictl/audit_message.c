@@ -129,10 +129,13 @@ static void to_hex(const unsigned char md[32],
   out[SP_EVENT_HASH_HEX] = '\0';
 }
 
-/* The attributes the replay keeps, as one allocation, and the time. -1
- * when out of memory. */
-/* The attribute values keep_attrs keeps, in its order. */
+/* The attributes keep_attrs keeps, in its order: kept_attr[K_x] is x's
+ * index in sp_event_attr_names. */
 enum { K_ID, K_SUBJECT, K_TYPE, K_TIME, K_CORRELATIONID, K_PREVHASH, K_HASH };
+static const int kept_attr[7] = {
+    SP_EVENT_A_ID,   SP_EVENT_A_SUBJECT,       SP_EVENT_A_TYPE,
+    SP_EVENT_A_TIME, SP_EVENT_A_CORRELATIONID, SP_EVENT_A_PREVHASH,
+    SP_EVENT_A_HASH};
 
 /* The arena's copy of s (hash h), made at its first sight. NULL when out
  * of memory. */
@@ -150,8 +153,15 @@ static const char *intern(audit_checker *c, const char *s, uint64_t h) {
   return copy;
 }
 
-static int keep_attrs(audit_checker *c, audit_parsed *p, const char *const a[7],
-                      const size_t *alen, const char *content) {
+/* The attributes the replay keeps (v by attribute, vlen their lengths
+ * or NULL to count them), as one allocation, and the time. -1 when out
+ * of memory. */
+static int keep_attrs(audit_checker *c, audit_parsed *p,
+                      const char *const v[SP_EVENT_NATTRS], const size_t *vlen,
+                      const char *content) {
+  const char *a[7];
+  for (int i = 0; i < 7; i++)
+    a[i] = v[kept_attr[i]];
   /* An intact event's content hash is its hash: not stored twice. (Both
    * are 64 hex digits: the attributes were checked.) */
   int intact = !memcmp(content, a[K_HASH], SP_EVENT_HASH_HEX + 1);
@@ -164,7 +174,7 @@ static int keep_attrs(audit_checker *c, audit_parsed *p, const char *const a[7],
   /* Their lengths: given by the parse, else counted here. */
   size_t l[8];
   for (int i = 0; i < 7; i++)
-    l[i] = alen ? alen[i] : strlen(a[i]);
+    l[i] = vlen ? vlen[kept_attr[i]] : strlen(a[i]);
   l[7] = SP_EVENT_HASH_HEX;
   p->h_subject = audit_map_hash_n(a[K_SUBJECT], l[K_SUBJECT]);
   p->h_prev = audit_map_hash_n(a[K_PREVHASH], l[K_PREVHASH]);
@@ -249,12 +259,6 @@ static void digest_update(void *ctx, const void *bytes, size_t n) {
   EVP_DigestUpdate(ctx, bytes, n);
 }
 
-/* The kept attributes, by attribute, in keep_attrs' order. */
-static const int kept_attr[7] = {
-    SP_EVENT_A_ID,   SP_EVENT_A_SUBJECT,       SP_EVENT_A_TYPE,
-    SP_EVENT_A_TIME, SP_EVENT_A_CORRELATIONID, SP_EVENT_A_PREVHASH,
-    SP_EVENT_A_HASH};
-
 /* The flat path (audit_flat.h): as check_fast, without a tree. Only an
  * event valid against its schema is done here; one that is not, or whose
  * schema this check cannot decide, goes the tree's way for the verdict
@@ -288,15 +292,9 @@ static int check_flat(audit_checker *c, const void *payload, size_t len,
   }
   if (STOPS_AT(SCHEMA, p))
     return 0;
-  const char *kept[7];
-  size_t kept_len[7];
-  for (int i = 0; i < 7; i++) {
-    kept[i] = f->attr[kept_attr[i]];
-    kept_len[i] = f->attr_len[kept_attr[i]];
-  }
   if (!(p->data = audit_data_from_flat(
             f->data_obj, c->arena ? audit_arena_alloc_cb : NULL, c->arena)) ||
-      keep_attrs(c, p, kept, kept_len, content))
+      keep_attrs(c, p, f->attr, f->attr_len, content))
     return -1;
   c->n_flat++;
   return 0;
@@ -374,12 +372,6 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
   if (!sv || sv->type != SP_JV_INT || !data || data->type != SP_JV_OBJ ||
       sp_event_check_attrs(v, &sv->i, err, sizeof err))
     return 1;
-  const char *kept[7];
-  size_t kept_len[7];
-  for (int i = 0; i < 7; i++) {
-    kept[i] = v[kept_attr[i]];
-    kept_len[i] = vlen[kept_attr[i]];
-  }
   unsigned char md[32];
   unsigned int mdlen = 0;
   if (!EVP_DigestInit_ex(c->md, c->sha256 ? c->sha256 : EVP_sha256(), NULL))
@@ -394,8 +386,8 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
     return 0;
   if (c->schemas) {
     const sp_jschema *given = envelope_given(c, v);
-    p->schema_rc = sp_jschema_validate_jv_given(c->schemas, kept[K_TYPE], given,
-                                                d, root, err, sizeof err);
+    p->schema_rc = sp_jschema_validate_jv_given(
+        c->schemas, v[SP_EVENT_A_TYPE], given, d, root, err, sizeof err);
     if (p->schema_rc > 0 && !(p->why = strdup(err)))
       return -1;
   }
@@ -403,7 +395,7 @@ static int check_fast(audit_checker *c, const void *payload, size_t len,
     return 0;
   if (!(p->data = audit_data_from_jv(
             d, data, c->arena ? audit_arena_alloc_cb : NULL, c->arena)) ||
-      keep_attrs(c, p, kept, kept_len, content))
+      keep_attrs(c, p, v, vlen, content))
     return -1;
   c->n_tree++;
   c->n_keyed += keyed;
@@ -466,10 +458,15 @@ static int check_slow(audit_checker *c, const void *payload, size_t len,
   }
   audit_data *data = audit_data_from_json(ev.data);
   p->data = data;
-  const char *kept[7] = {ev.id,   ev.subject,       ev.type,
-                         ev.time, ev.correlationid, ev.prevhash,
-                         ev.hash};
-  int rc = data && !keep_attrs(c, p, kept, NULL, content) ? 0 : -1;
+  const char *v[SP_EVENT_NATTRS] = {[SP_EVENT_A_ID] = ev.id,
+                                    [SP_EVENT_A_SUBJECT] = ev.subject,
+                                    [SP_EVENT_A_TYPE] = ev.type,
+                                    [SP_EVENT_A_TIME] = ev.time,
+                                    [SP_EVENT_A_CORRELATIONID] =
+                                        ev.correlationid,
+                                    [SP_EVENT_A_PREVHASH] = ev.prevhash,
+                                    [SP_EVENT_A_HASH] = ev.hash};
+  int rc = data && !keep_attrs(c, p, v, NULL, content) ? 0 : -1;
   sp_event_clear(&ev);
   return rc;
 }

@@ -67,7 +67,7 @@ void audit_checker_paths(audit_checker *c, int paths);
 /* How many events c checked by the flat path, by the tree path, and how
  * many of the latter were written in sp_event_serialize's member order
  * (their names matched rather than read): where a replay's events went
- * (tests). */
+ * (tests, the debug log). */
 void audit_checker_counts(const audit_checker *c, long *flat, long *tree,
                           long *keyed);
 
