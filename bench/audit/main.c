@@ -18,8 +18,9 @@
  *        apart from the hashing's;
  *    (a'') the bare consume once more, in this program's own process: its
  *        heap, grown by the production and the rounds before, spares its
- *        fetches the fresh pages a new process clears first, so it runs
- *        up to a third faster, more in the later rounds than the first.
+ *        fetches the fresh pages a new process clears first, so its rate
+ *        follows how warm that heap is (0.87-1.43 times the reference's
+ *        in session 17's nine runs), faster in the later rounds.
  *        Shown beside the reference (ratio_warm), not as it;
  *    (b) the simpkictl binary `audit replay --topic bench.audit` (reading,
  *        hashes, chains, rules, schemas, the report); its exit status must
@@ -307,13 +308,13 @@ static double cpu_s(const struct rusage *ru) {
          (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
 }
 
-/* ---- the replays, started by a runner process ----
+/* ---- the replays and consumers, started by a runner process ----
  * A process's peak RSS (wait4's ru_maxrss) also counts the memory its
  * parent held when it called exec: posix_spawn runs the child in the
  * parent's memory until then, and fork copies it. The bench's own
  * consumers hold up to a few hundred MB, which the replay's figure then
  * showed. So a runner forked at the start, while the bench holds little,
- * starts each replay and sends back what it measured. */
+ * starts each of them and sends back what it measured. */
 enum run_kind { RUN_REPLAY, RUN_STAGES, RUN_BARE, RUN_FLOOR };
 struct run_req {
   int kind;       /* enum run_kind */
@@ -403,6 +404,25 @@ static struct run_res run(int kind, const char *stage, const char *out) {
   return r;
 }
 
+/* run() with its standard output's first line into line (empty when
+ * there is none). */
+static struct run_res run_read(int kind, const char *stage, char *line,
+                               size_t n) {
+  char out[] = "/tmp/bench-audit-out.XXXXXX";
+  int fd = mkstemp(out);
+  if (fd < 0)
+    die("bench output", strerror(errno));
+  close(fd);
+  struct run_res r = run(kind, stage, out);
+  FILE *f = fopen(out, "r");
+  if (!f || !fgets(line, (int)n, f))
+    *line = '\0';
+  if (f)
+    fclose(f);
+  unlink(out);
+  return r;
+}
+
 static void runner_stop(void) {
   close(runner_req);
   close(runner_res);
@@ -455,21 +475,13 @@ static void warm_round(const char *bootstrap, long total, int round,
 static void consume_round(int kind, long total, int round, long *bytes,
                           struct timing *best) {
   const char *what = kind == RUN_FLOOR ? "floor" : "bare";
-  char out[] = "/tmp/bench-audit-consume.XXXXXX";
-  int fd = mkstemp(out);
-  if (fd < 0)
-    die("consume output", strerror(errno));
-  close(fd);
+  char line[128];
   double b0 = broker_cpu_s();
-  struct run_res r = run(kind, NULL, out);
+  struct run_res r = run_read(kind, NULL, line, sizeof line);
   double b = b0 >= 0 ? broker_cpu_s() - b0 : -1;
-  FILE *f = fopen(out, "r");
   long n = -1;
-  if (!f || fscanf(f, "consumed %ld events, %ld bytes", &n, bytes) != 2)
+  if (sscanf(line, "consumed %ld events, %ld bytes", &n, bytes) != 2)
     n = -1;
-  if (f)
-    fclose(f);
-  unlink(out);
   if (r.rc != 0 || n != total) {
     char err[128];
     snprintf(err, sizeof err, "exit %d, read %ld of %ld events", r.rc, n,
@@ -500,22 +512,14 @@ static const struct stage {
  * total messages. Its wall and processor time. */
 static void stage_run(const struct stage *st, long total, double *wall,
                       double *cpu) {
-  char out[] = "/tmp/bench-audit-stage.XXXXXX";
-  int fd = mkstemp(out);
-  if (fd < 0)
-    die("stage output", strerror(errno));
-  close(fd);
-  struct run_res r = run(RUN_STAGES, st->name, out);
+  char line[128];
+  struct run_res r = run_read(RUN_STAGES, st->name, line, sizeof line);
   int rc = r.rc;
   *wall = r.wall;
   *cpu = r.cpu;
-  FILE *f = fopen(out, "r");
   long read = -1;
-  if (!f || fscanf(f, "stage: %ld messages read", &read) != 1)
+  if (sscanf(line, "stage: %ld messages read", &read) != 1)
     read = -1;
-  if (f)
-    fclose(f);
-  unlink(out);
   if (rc != 0 || read != total) {
     char err[160];
     snprintf(err, sizeof err, "stage %s: exit %d, read %ld of %ld messages",
@@ -542,11 +546,11 @@ int main(int argc, char **argv) {
     /* The bare consumer (or, with --sha256, the floor) as a process of its
      * own: what it read on stdout for the bench. */
     const char *bootstrap = getenv("SIMPKI_KAFKA_BOOTSTRAP");
-    int floor = argc > 2 && !strcmp(argv[2], "--sha256");
+    int hashing = argc > 2 && !strcmp(argv[2], "--sha256");
     if (!bootstrap || !*bootstrap)
       die("--consume", "SIMPKI_KAFKA_BOOTSTRAP is not set");
-    EVP_MD *sha256 = floor ? EVP_MD_fetch(NULL, "SHA256", NULL) : NULL;
-    if (floor && !sha256)
+    EVP_MD *sha256 = hashing ? EVP_MD_fetch(NULL, "SHA256", NULL) : NULL;
+    if (hashing && !sha256)
       die("floor", "no SHA-256 in OpenSSL");
     long bytes;
     long n = bare_consume(bootstrap, &bytes, sha256);
